@@ -1,0 +1,54 @@
+# Driftline — `make demo` and `make test` do all the set-up on a fresh Debian machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+SWIFT      ?= swift
+DRIFTLINE  := .build/debug/driftline
+RELEASE    := .build/release/driftline
+APT_PACKAGES := libpq-dev libcsv-dev libzstd-dev zstd postgresql postgresql-contrib
+DEMO_DIR   := demo
+
+.PHONY: help deps build release demo test bench db-start db-stop clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+deps: ## Install the Debian packages that are missing (as root, via apt-get)
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+build: deps ## Debug build
+	$(SWIFT) build
+
+release: deps ## Release build
+	$(SWIFT) build -c release
+
+db-start: build ## Start the embedded PostgreSQL (unless DATABASE_URL is set) and migrate
+	@if [ -z "$$DATABASE_URL" ]; then $(DRIFTLINE) db start >/dev/null; fi
+	$(DRIFTLINE) db migrate
+
+db-stop: ## Stop the embedded PostgreSQL
+	-$(DRIFTLINE) db stop
+
+demo: db-start ## Run the nightly pipeline on samples/ and print the run summary
+	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)/inbox
+	cp -r samples/*/ $(DEMO_DIR)/inbox/
+	touch -d '2 minutes ago' $(DEMO_DIR)/inbox/*/*
+	cp -r pipelines rules $(DEMO_DIR)/
+	@DATABASE_URL="$${DATABASE_URL:-$$($(DRIFTLINE) db url)}"; export DATABASE_URL; cd $(DEMO_DIR); \
+	  ../$(DRIFTLINE) run --pipeline pipelines/nightly.yaml --as-of 2026-11-21; status=$$?; \
+	  echo; echo "exit status $$status (0 = all loaded, 65 = a file was rejected)"; echo; \
+	  ../$(DRIFTLINE) runs --limit 1; echo; find archive rejected metrics -type f | sort
+
+test: db-start ## Run the test suite against a real PostgreSQL
+	DATABASE_URL="$${DATABASE_URL:-$$($(DRIFTLINE) db url)}" DRIFTLINE_BIN="$(CURDIR)/$(DRIFTLINE)" $(SWIFT) test
+
+bench: deps db-start release ## Benchmark (release): driftline vs psql \copy, RSS, validation throughput
+	DATABASE_URL="$${DATABASE_URL:-$$($(DRIFTLINE) db url)}" bash scripts/bench.sh
+
+clean: ## Remove build output and the demo folder
+	rm -rf .build $(DEMO_DIR)

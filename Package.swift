@@ -1,0 +1,79 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "driftline",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "driftline", targets: ["driftline"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+    ],
+    targets: [
+        // System libraries (Debian: libpq-dev, libcsv-dev, libzstd-dev).
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CLibCSV", providers: [.apt(["libcsv-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+
+        // Pure pipeline logic: CSV streaming, claim format, validation rules, privacy types, config.
+        .target(
+            name: "DriftlineCore",
+            dependencies: [
+                "CLibCSV", "CZstd",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // PostgreSQL: libpq wrapper, COPY, migrations, embedded cluster, loader, checkpoints.
+        .target(
+            name: "DriftlinePostgres",
+            dependencies: [
+                "CLibPQ", "DriftlineCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Migrations")]
+        ),
+        // Stages, the checkpointed runner, locks: the pipeline itself.
+        .target(
+            name: "DriftlinePipeline",
+            dependencies: [
+                "DriftlineCore", "DriftlinePostgres",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The command-line tool: argument parsing and wiring.
+        .executableTarget(
+            name: "driftline",
+            dependencies: [
+                "DriftlineCore", "DriftlinePostgres", "DriftlinePipeline",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "DriftlineTestSupport",
+            dependencies: ["DriftlineCore", "DriftlinePostgres", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/DriftlineTestSupport"
+        ),
+        .testTarget(
+            name: "DriftlineCoreTests",
+            dependencies: ["DriftlineCore", "DriftlineTestSupport"]
+        ),
+        .testTarget(
+            name: "DriftlineIntegrationTests",
+            dependencies: ["DriftlineCore", "DriftlinePostgres", "DriftlinePipeline", "DriftlineTestSupport"]
+        ),
+    ]
+)
+
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + [
+        .enableUpcomingFeature("ExistentialAny"),
+        .enableUpcomingFeature("MemberImportVisibility"),
+    ]
+}

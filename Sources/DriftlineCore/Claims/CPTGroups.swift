@@ -1,0 +1,85 @@
+import Foundation
+import Yams
+
+/// CPT sections (E&M, Radiology, …) derived from a code by the public section ranges in `rules/cpt_groups.yaml`.
+package struct CPTGroups: Sendable {
+    package struct Range: Sendable {
+        package var lower: Int32
+        package var upper: Int32
+        package var group: Int16
+    }
+
+    /// Group names, indexed by ``ClaimRow/cptGroup``.
+    package private(set) var names: [String]
+    /// Sorted by `lower`; ranges do not overlap.
+    package private(set) var ranges: [Range]
+
+    package init(names: [String], ranges: [Range]) {
+        self.names = names
+        self.ranges = ranges.sorted { $0.lower < $1.lower }
+    }
+
+    /// The group of a CPT key, by binary search.
+    @inline(__always)
+    package func group(forKey key: Int32) -> Int16? {
+        var low = 0
+        var high = ranges.count
+        while low < high {
+            let mid = (low + high) >> 1
+            if ranges[mid].upper < key { low = mid + 1 } else { high = mid }
+        }
+        guard low < ranges.count, ranges[low].lower <= key else { return nil }
+        return ranges[low].group
+    }
+
+    package func index(ofName name: String) -> Int16? {
+        names.firstIndex { $0.caseInsensitiveCompare(name) == .orderedSame }.map(Int16.init)
+    }
+
+    /// Loads `cpt_groups.yaml`: `groups: [{name: Radiology, ranges: ["70010-79999"]}, …]`.
+    package static func load(from url: URL) throws(ConfigError) -> CPTGroups {
+        let text: String
+        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+            throw ConfigError(file: url.path, line: nil, message: "cannot read the CPT group file")
+        }
+        struct File: Decodable {
+            struct Group: Decodable {
+                var name: String
+                var ranges: [String]
+            }
+            var groups: [Group]
+        }
+        let file: File
+        do { file = try YAMLDecoder().decode(File.self, from: text) } catch {
+            throw ConfigError(file: url.path, line: ConfigError.line(of: error), message: "malformed CPT group file")
+        }
+        var names: [String] = []
+        var ranges: [Range] = []
+        for group in file.groups {
+            let index = Int16(names.count)
+            names.append(group.name)
+            for text in group.ranges {
+                guard let (lower, upper) = parseRange(text), lower <= upper else {
+                    throw ConfigError(
+                        file: url.path, line: nil,
+                        message: SafeMessage(trusted: "bad CPT range '\(text)' in group '\(group.name)'"))
+                }
+                ranges.append(Range(lower: lower, upper: upper, group: index))
+            }
+        }
+        let sorted = ranges.sorted { $0.lower < $1.lower }
+        for (previous, next) in zip(sorted, sorted.dropFirst()) where next.lower <= previous.upper {
+            throw ConfigError(file: url.path, line: nil, message: "overlapping CPT ranges")
+        }
+        return CPTGroups(names: names, ranges: sorted)
+    }
+
+    /// `"99202-99215"` or a single code `"99213"`.
+    package static func parseRange(_ text: String) -> (Int32, Int32)? {
+        let parts = text.split(separator: "-", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard let lower = parts.first.flatMap({ CPTCode.key($0) }) else { return nil }
+        if parts.count == 1 { return (lower, lower) }
+        guard let upper = CPTCode.key(parts[1]) else { return nil }
+        return (lower, upper)
+    }
+}

@@ -1,0 +1,182 @@
+import Foundation
+
+/// Writes synthetic claim uploads in the inbox layout: deterministic per seed, streaming, fast.
+///
+/// Every value is synthetic: claim ids `C<run tag>-K<customer no>-S<sequence>`, patient refs `P` + 8 hex,
+/// NPIs with valid check digits drawn at random. Valid rows satisfy the upload format and realism rules
+/// (dates ordered and before the as-of date, `paid <= allowed <= billed`, outcome-dependent fields).
+/// See ``SampleModel`` for the time model and drift windows, ``SampleDirtyKind`` for dirty lines.
+package struct SampleGenerator: Sendable {
+    package struct Configuration: Sendable {
+        /// Total data rows across all customer files.
+        package var rows: Int
+        /// Number of customers (files); ids are a fixed list of realistic names, then `customer-NN`.
+        package var customers: Int
+        package var seed: UInt64
+        /// Fraction of data rows replaced by a bad row (0 = clean); `round(fraction × rows)` lines in total.
+        package var dirtyFraction: Double
+        /// Plant drift in the current window and write `drift-truth.csv`.
+        package var drift: Bool
+        /// The as-of (run) date as a civil date; every generated date is before it.
+        package var asOf: (year: Int, month: Int, day: Int)
+        /// Explicit customer ids (lowercase letters, digits, hyphens) instead of the generated list;
+        /// when set, `customers` is ignored and the first id gets the largest share.
+        package var customerIDs: [String]?
+
+        package init(
+            rows: Int, customers: Int, seed: UInt64, dirtyFraction: Double = 0, drift: Bool = false,
+            asOf: (year: Int, month: Int, day: Int) = (2026, 11, 21), customerIDs: [String]? = nil
+        ) {
+            self.rows = rows
+            self.customers = customers
+            self.seed = seed
+            self.dirtyFraction = dirtyFraction
+            self.drift = drift
+            self.asOf = asOf
+            self.customerIDs = customerIDs
+        }
+
+        /// The customer ids the run writes, largest first.
+        package var effectiveCustomerIDs: [String] { customerIDs ?? SampleCatalog.customerIDs(count: customers) }
+    }
+
+    package struct Summary: Sendable {
+        package struct File: Sendable {
+            package var customerID: String
+            /// Relative to the output directory: `<customer_id>/claims-<seed>.csv`.
+            package var path: String
+            package var rows: Int
+            package var badLines: Int
+        }
+
+        package var files: [File]
+        package var rows: Int
+        package var badLines: Int
+        /// `dirty-lines.csv` when dirty, relative to the output directory.
+        package var dirtyLinesPath: String?
+        /// `drift-truth.csv` when drifting, relative to the output directory.
+        package var driftTruthPath: String?
+    }
+
+    /// The upload columns in order.
+    package static let columns = [
+        "claim_id", "customer_id", "payer", "cpt_code", "service_date", "submitted_date", "decided_date", "outcome",
+        "denial_reason", "billed_amount", "allowed_amount", "paid_amount", "patient_ref", "provider_npi",
+    ]
+    package static let header = columns.joined(separator: ",")
+    package static let dirtyLinesFile = "dirty-lines.csv"
+    package static let driftTruthFile = "drift-truth.csv"
+
+    package let configuration: Configuration
+
+    package init(configuration: Configuration) {
+        self.configuration = configuration
+    }
+
+    /// Writes one file per customer: DIR/<customer_id>/claims-<seed>.csv (the inbox layout inbox/<customer>/...),
+    /// plus, when dirty, DIR/dirty-lines.csv (file,line,kind) listing every bad line injected (line numbers are
+    /// physical lines, header = 1), plus, when drift, DIR/drift-truth.csv (payer,metric,baseline,current) with
+    /// metric `denial_rate` (denied / decided claims) or `decision_days` (median decided - submitted), windows
+    /// by decided_date: current = the 30 days before as-of, baseline = the 90 days before that.
+    /// Existing files of the same names are replaced.
+    package func write(to directory: URL) throws(SampleGeneratorError) -> Summary {
+        let config = configuration
+        let customers = config.effectiveCustomerIDs
+        try validate(config, customers: customers)
+
+        let asOf = SampleCalendar.days(year: config.asOf.year, month: config.asOf.month, day: config.asOf.day)
+        let model = SampleModel(asOf: asOf, seed: config.seed, drift: config.drift)
+        let rowCounts = SampleModel.customerRows(rows: config.rows, customers: customers.count)
+        let totalDirty = Int((config.dirtyFraction * Double(config.rows)).rounded())
+        let dirtyCounts = SampleModel.apportion(totalDirty, weights: rowCounts.map(Double.init))
+
+        try makeDirectory(directory)
+        let dirtyWriter: SampleByteWriter?
+        if config.dirtyFraction > 0 {
+            let writer = try SampleByteWriter(
+                url: directory.appendingPathComponent(Self.dirtyLinesFile), capacity: 1 << 16)
+            try writer.text("file,line,kind\n")
+            dirtyWriter = writer
+        } else {
+            dirtyWriter = nil
+        }
+
+        var files: [Summary.File] = []
+        var kindCounter = Int(SampleRandom.mix(config.seed ^ 0xB4D) % UInt64(SampleDirtyKind.allCases.count))
+        for (index, customer) in customers.enumerated() {
+            let folder = directory.appendingPathComponent(customer, isDirectory: true)
+            try makeDirectory(folder)
+            let name = "claims-\(config.seed).csv"
+            let relative = customer + "/" + name
+            let relativeBytes = Array(relative.utf8)
+            var generator = SampleCustomerFile(
+                model: model, customerIndex: index, customerID: customer, rows: rowCounts[index], seed: config.seed)
+            var bad = 0
+            try generator.write(
+                rows: rowCounts[index], dirty: dirtyCounts[index], to: folder.appendingPathComponent(name),
+                kindCounter: &kindCounter
+            ) { (line: Int, kind: SampleDirtyKind) throws(SampleGeneratorError) in
+                bad += 1
+                guard let dirtyWriter else { return }
+                try dirtyWriter.reserve(relativeBytes.count + 64)
+                dirtyWriter.bytes(relativeBytes)
+                dirtyWriter.byte(UInt8(ascii: ","))
+                dirtyWriter.digits(line, width: 1)
+                dirtyWriter.byte(UInt8(ascii: ","))
+                dirtyWriter.bytes(Array(kind.rawValue.utf8))
+                dirtyWriter.byte(UInt8(ascii: "\n"))
+            }
+            files.append(Summary.File(customerID: customer, path: relative, rows: rowCounts[index], badLines: bad))
+        }
+        try dirtyWriter?.close()
+
+        var driftPath: String?
+        if config.drift {
+            let writer = try SampleByteWriter(
+                url: directory.appendingPathComponent(Self.driftTruthFile), capacity: 1 << 16)
+            var text = "payer,metric,baseline,current\n"
+            for truth in model.truth {
+                let format = truth.metric == "denial_rate" ? "%.4f" : "%.1f"
+                text += "\(truth.payer),\(truth.metric),\(String(format: format, truth.baseline)),"
+                text += "\(String(format: format, truth.current))\n"
+            }
+            try writer.text(text)
+            try writer.close()
+            driftPath = Self.driftTruthFile
+        }
+
+        return Summary(
+            files: files, rows: rowCounts.reduce(0, +), badLines: files.reduce(0) { $0 + $1.badLines },
+            dirtyLinesPath: dirtyWriter == nil ? nil : Self.dirtyLinesFile, driftTruthPath: driftPath)
+    }
+
+    private func validate(_ config: Configuration, customers: [String]) throws(SampleGeneratorError) {
+        func fail(_ reason: String) -> SampleGeneratorError {
+            SampleGeneratorError(path: "configuration", reason: reason)
+        }
+        guard config.rows >= 0 else { throw fail("rows must not be negative") }
+        guard !customers.isEmpty else { throw fail("at least one customer is needed") }
+        guard config.dirtyFraction >= 0, config.dirtyFraction <= 1 else {
+            throw fail("dirty fraction must be in 0...1")
+        }
+        let (year, month, day) = config.asOf
+        guard SampleCalendar.isValid(year: year, month: month, day: day), year >= 1900 else {
+            throw fail("as-of date is not a valid date")
+        }
+        var seen = Set<String>()
+        for id in customers {
+            let valid = !id.isEmpty && id.utf8.count <= 48
+                && id.utf8.allSatisfy { (97...122).contains($0) || (48...57).contains($0) || $0 == 45 }
+            guard valid else { throw fail("customer ids must be 1-48 lowercase letters, digits or hyphens") }
+            guard seen.insert(id).inserted else { throw fail("duplicate customer id") }
+        }
+    }
+
+    private func makeDirectory(_ url: URL) throws(SampleGeneratorError) {
+        do {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        } catch {
+            throw SampleGeneratorError(path: url.path, reason: "cannot create the directory")
+        }
+    }
+}

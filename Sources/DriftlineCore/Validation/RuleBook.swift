@@ -1,0 +1,226 @@
+import Foundation
+
+/// The validation rules of a run, compiled from the YAML files in `rules/` into a scope index.
+///
+/// Load once per run (``load(directory:groups:asOf:)``), then call ``evaluate(_:into:)`` per row: the row's
+/// payer, customer and CPT code select a precomputed list of applicable rules, and only those run. Evaluation
+/// allocates nothing and reads the row's typed values (a date or amount the format pass could not parse is
+/// absent, and rules on it stay silent: the format pass has reported it).
+package struct RuleBook: Sendable {
+    private let infos: [RuleInfo]
+    private let checks: [RuleCheck]
+    private let index: RuleIndex
+    /// The checks of ``RuleIndex/listRules``, copied in the same order, so a row's applicable checks are
+    /// read sequentially rather than gathered from across the rule table.
+    private let listChecks: [RuleCheck]
+    private let tables: [ByteTable]
+    private let patterns: [RulePattern]
+    private let comparisons: [RuleComparison]
+    private let conditions: [RuleCondition]
+    private let thenChecks: [RuleCheck]
+    private let groupNames: GroupNames
+
+    /// The number of rules.
+    package var count: Int { infos.count }
+
+    /// All rules, in load order (files by name, rules in file order); ``RuleHit/rule`` indexes this.
+    package var rules: [RuleInfo] { infos }
+
+    /// The rule at `index` (a ``RuleHit/rule``).
+    package func rule(_ index: Int32) -> RuleInfo { infos[Int(index)] }
+
+    /// The number of distinct applicable-rule lists the index holds (diagnostics).
+    package var distinctRuleLists: Int { index.distinctLists }
+
+    private init(_ compiler: RuleCompiler) {
+        infos = compiler.infos
+        checks = compiler.checks
+        index = RuleIndex(scopes: compiler.scopes)
+        listChecks = index.listRules.map { compiler.checks[Int($0)] }
+        tables = compiler.tables
+        patterns = compiler.patterns
+        comparisons = compiler.comparisons
+        conditions = compiler.conditions
+        thenChecks = compiler.thenChecks
+        groupNames = GroupNames(compiler.groups.names)
+    }
+
+    /// Loads every `*.yaml` / `*.yml` file of `directory` except `cpt_groups.yaml`, in file-name order.
+    ///
+    /// - Parameters:
+    ///   - groups: the CPT sections, for `cpt_group` scopes and fields.
+    ///   - asOf: "today" for relative date bounds, in days since 1970-01-01.
+    /// - Throws: ``ConfigError`` naming the file, line and rule id of the first problem.
+    package static func load(directory: URL, groups: CPTGroups, asOf: Int32) throws(ConfigError) -> RuleBook {
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        } catch {
+            throw ConfigError(file: directory.path, message: "cannot read the rules directory")
+        }
+        let files = names.filter {
+            ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) && $0 != "cpt_groups.yaml" && $0 != "cpt_groups.yml"
+        }.sorted()
+        var compiler = RuleCompiler(groups: groups, asOf: asOf, directory: directory, inlineLists: [:])
+        for name in files {
+            let url = directory.appendingPathComponent(name)
+            let text: String
+            do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+                throw ConfigError(file: url.path, message: "cannot read the rules file")
+            }
+            try compiler.add(yaml: text, file: url.path)
+        }
+        return RuleBook(compiler)
+    }
+
+    /// Compiles rules from YAML text (tests, tools).
+    ///
+    /// - Parameters:
+    ///   - file: the name errors report.
+    ///   - directory: where `lookup` list paths are resolved, if anywhere.
+    ///   - lists: in-memory lookup lists by the path rules name (checked before `directory`).
+    package static func parse(
+        yaml: String, file: String = "rules.yaml", groups: CPTGroups, asOf: Int32, directory: URL? = nil,
+        lists: [String: [String]] = [:]
+    ) throws(ConfigError) -> RuleBook {
+        var compiler = RuleCompiler(groups: groups, asOf: asOf, directory: directory, inlineLists: lists)
+        try compiler.add(yaml: yaml, file: file)
+        return RuleBook(compiler)
+    }
+
+    /// Appends a ``RuleHit`` for every applicable rule that `row` fails, in rule order.
+    ///
+    /// The caller clears `hits` between rows (so its capacity is reused).
+    @inline(__always)
+    package func evaluate(_ row: borrowing ClaimRow, into hits: inout [RuleHit]) {
+        for position in index.applicable(to: row) {
+            let verdict = evaluate(listChecks[position], row, strict: false)
+            if verdict != Self.pass {
+                let rule = index.rule(at: position)
+                let column = verdict == Self.failDefault ? infos[Int(rule)].claimColumn : ClaimColumn(rawValue: verdict)
+                hits.append(RuleHit(rule: rule, column: column))
+            }
+        }
+    }
+
+    /// The findings for `hits` on the row at `line`.
+    package func findings(_ hits: [RuleHit], line: Int) -> [Finding] {
+        hits.map { hit in
+            let info = infos[Int(hit.rule)]
+            return Finding(
+                line: line, column: hit.column?.name, ruleID: info.id, severity: info.severity, message: info.message)
+        }
+    }
+
+    // MARK: - Evaluation
+
+    /// Verdicts: `pass`, `failDefault` (blame the rule's column) or a column raw value to blame.
+    private static let pass = -1
+    private static let failDefault = -2
+
+    /// The bytes of a field (for `cpt_group`, the section name), or `nil` when empty.
+    @inline(__always)
+    private func text(_ field: RuleField, _ row: borrowing ClaimRow) -> UnsafeBufferPointer<UInt8>? {
+        switch field {
+        case .column(let column):
+            return row.bytes(column)
+        case .cptGroup:
+            guard let group = row.cptGroup else { return nil }
+            return groupNames.bytes(Int(group))
+        }
+    }
+
+    /// - Parameter strict: absent values fail value checks (inside `when_then`'s `then`).
+    @inline(__always)
+    private func evaluate(_ check: RuleCheck, _ row: borrowing ClaimRow, strict: Bool) -> Int {
+        @inline(__always) func verdict(_ passed: Bool) -> Int { passed ? Self.pass : Self.failDefault }
+        switch check {
+        case .required(let field):
+            return verdict(text(field, row).map { !$0.isEmpty } ?? false)
+        case .empty(let field):
+            return verdict(text(field, row).map { $0.isEmpty } ?? true)
+        case .member(let field, let table):
+            guard let bytes = text(field, row), !bytes.isEmpty else { return verdict(!strict) }
+            return verdict(tables[Int(table)].contains(bytes))
+        case .pattern(let field, let pattern):
+            guard let bytes = text(field, row), !bytes.isEmpty else { return verdict(!strict) }
+            return verdict(patterns[Int(pattern)].matches(bytes))
+        case .maxLength(let field, let max):
+            guard let bytes = text(field, row) else { return Self.pass }
+            if bytes.count <= Int(max) { return Self.pass }
+            var scalars = 0
+            for byte in bytes where byte & 0xC0 != 0x80 { scalars += 1 }
+            return verdict(scalars <= Int(max))
+        case .dateRange(let slot, let min, let max):
+            let value = row.dates[Int(slot)]
+            guard value != ClaimRow.noDate else { return verdict(!strict) }
+            return verdict(value >= min && value <= max)
+        case .amountRange(let slot, let min, let max):
+            let value = row.amounts[Int(slot)]
+            guard value != ClaimRow.noAmount else { return verdict(!strict) }
+            return verdict(value >= min && value <= max)
+        case .compare(let start, let count):
+            for offset in Int(start)..<Int(start + count) {
+                let link = comparisons[offset]
+                let holds: Bool
+                if link.isDate {
+                    let left = row.dates[Int(link.left)]
+                    let right = row.dates[Int(link.right)]
+                    if left == ClaimRow.noDate || right == ClaimRow.noDate { continue }
+                    holds = link.op.holds(left, right)
+                } else {
+                    let left = row.amounts[Int(link.left)]
+                    let right = row.amounts[Int(link.right)]
+                    if left == ClaimRow.noAmount || right == ClaimRow.noAmount { continue }
+                    holds = link.op.holds(left, right)
+                }
+                if !holds { return link.blame.rawValue }
+            }
+            return Self.pass
+        case .npi(let field):
+            guard let bytes = text(field, row), !bytes.isEmpty else { return verdict(!strict) }
+            return verdict(NPI.isValid(bytes))
+        case .noPHI(let field):
+            guard let bytes = text(field, row), !bytes.isEmpty else { return Self.pass }
+            return verdict(!PHIScanner.containsPHI(bytes))
+        case .whenThen(let start, let count, let then):
+            for offset in Int(start)..<Int(start + count) {
+                let condition = conditions[offset]
+                if let bytes = text(condition.field, row), !bytes.isEmpty {
+                    guard condition.table >= 0, tables[Int(condition.table)].contains(bytes) else { return Self.pass }
+                } else if !condition.matchesEmpty {
+                    return Self.pass
+                }
+            }
+            return evaluate(thenChecks[Int(then)], row, strict: true)
+        }
+    }
+}
+
+/// CPT group names as bytes at stable addresses, so a `cpt_group` field reads like a column.
+private final class GroupNames: Sendable {
+    // Sendable: the buffer is written once in `init`, then only read; freed in `deinit`.
+    nonisolated(unsafe) private let buffer: UnsafeMutableBufferPointer<UInt8>
+    private let ranges: [Range<Int>]
+
+    init(_ names: [String]) {
+        let bytes = names.flatMap { Array($0.utf8) }
+        buffer = .allocate(capacity: max(1, bytes.count))
+        _ = buffer.initialize(from: bytes)
+        var ranges: [Range<Int>] = []
+        var start = 0
+        for name in names {
+            ranges.append(start..<(start + name.utf8.count))
+            start += name.utf8.count
+        }
+        self.ranges = ranges
+    }
+
+    deinit { buffer.deallocate() }
+
+    @inline(__always)
+    func bytes(_ group: Int) -> UnsafeBufferPointer<UInt8>? {
+        guard group >= 0, group < ranges.count else { return nil }
+        return UnsafeBufferPointer(rebasing: buffer[ranges[group]])
+    }
+}

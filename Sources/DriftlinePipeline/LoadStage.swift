@@ -1,0 +1,162 @@
+import DriftlineCore
+import DriftlinePostgres
+import Foundation
+import Logging
+
+/// Loads every settled upload of the inbox, each in one atomic transaction, then files it under
+/// `archive/` (loaded) or `rejected/` (rejected as a whole) with its reject report beside it.
+///
+/// Idempotent: loaded files leave the inbox, and a file whose content was loaded before is
+/// recognised by its SHA-256 and loads nothing twice.
+package struct LoadStage: PipelineStage {
+    package let name = "load"
+    package var rules: RuleBook?
+    package var groups: CPTGroups
+
+    package init(rules: RuleBook?, groups: CPTGroups) {
+        self.rules = rules
+        self.groups = groups
+    }
+
+    package func run(_ context: StageContext) throws -> [String: Int64]? {
+        let config = context.config
+        let logger = context.logger
+        let scan = try InboxScanner(inbox: config.inbox, settleSeconds: config.settleSeconds).scan()
+        for problem in scan.problems {
+            logger.warning("inbox entry skipped", metadata: ["path": .safe(SafeText(problem.path)), "reason": .safe(problem.message)])
+        }
+        if !scan.unsettled.isEmpty {
+            logger.info("files still settling, left for a later run", metadata: ["files": .safe(scan.unsettled.count)])
+        }
+        var counters: [String: Int64] = ["files_skipped": Int64(scan.problems.count)]
+
+        // 1. Register what is in the inbox (content-addressed, so concurrent workers agree).
+        for candidate in scan.candidates {
+            let sha256: String
+            do { sha256 = try FileDigest.sha256(path: candidate.path) } catch {
+                logger.error(
+                    "cannot read upload, left in place",
+                    metadata: ["file": .safe(SafeText(candidate.path)), "reason": .safe(error.message)])
+                counters["files_unreadable", default: 0] += 1
+                continue
+            }
+            let registration = try context.retry.run(logger: logger, operation: "register upload") { _ in
+                try InboxQueue.register(candidate, sha256: sha256, runID: context.runID, on: context.connections.connection())
+            }
+            if case .alreadyDone(let uploadID, let status) = registration {
+                let loaded = status == "loaded"
+                let root = loaded ? config.archive : config.rejected
+                let folder = loaded ? archiveFolder(root, candidate.customerID, context.asOf) : (root as NSString).appendingPathComponent(candidate.customerID)
+                let moved = try? FileMover.move(candidate.path, into: folder)
+                logger.notice(
+                    "upload already processed, not loaded again",
+                    metadata: [
+                        "file": .safe(SafeText(candidate.path)), "upload": .safe(uploadID ?? 0),
+                        "status": .safe(SafeText(status ?? "unknown")), "moved_to": .safe(SafeText(moved ?? "-")),
+                    ])
+                counters["files_duplicate", default: 0] += 1
+            }
+        }
+        _ = try context.retry.run(logger: logger, operation: "record scan") { _ in
+            try RunStore.addToSummary(runID: context.runID, stage: name, counters, on: context.connections.connection())
+        }
+
+        // 2. Claim and load queued files one by one until the queue is empty.
+        let loader = UploadLoader(rules: rules, groups: groups, maxRejectRate: config.maxRejectRate, logger: logger)
+        while true {
+            let done = try context.retry.run(logger: logger, operation: "load upload") { _ in
+                try loadNext(loader: loader, context: context)
+            }
+            if !done { break }
+        }
+        return nil
+    }
+
+    private func archiveFolder(_ root: String, _ customer: String, _ day: Int32) -> String {
+        ((root as NSString).appendingPathComponent(customer) as NSString).appendingPathComponent(CivilDate.format(day))
+    }
+
+    /// Claims and loads one queued file; `false` when the queue is empty.
+    private func loadNext(loader: UploadLoader, context: StageContext) throws -> Bool {
+        let connection = try context.connections.connection()
+        let config = context.config
+        let staging = (config.rejected as NSString).appendingPathComponent(".staging")
+        try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+        let reportPath = (staging as NSString).appendingPathComponent("rejects-\(getpid())-\(UUID().uuidString).csv")
+        defer { try? FileManager.default.removeItem(atPath: reportPath) }
+
+        let result: (InboxQueue.Entry, LoadOutcome?)? = try connection.transaction {
+            guard let entry = try InboxQueue.claimNext(on: connection) else { return nil }
+            guard FileManager.default.fileExists(atPath: entry.file.path) else {
+                try InboxQueue.complete(entry, uploadID: nil, on: connection)
+                return (entry, nil)
+            }
+            let report = try RejectReportWriter(path: reportPath)
+            var logger = context.logger
+            logger[metadataKey: "upload.file"] = .safe(SafeText(entry.file.fileName))
+            logger[metadataKey: "customer"] = .safe(SafeText(entry.file.customerID))
+            var loaderForFile = loader
+            loaderForFile.logger = logger
+            let outcome = try loaderForFile.load(entry.file, runID: context.runID, rejectReport: report, on: connection)
+            try report.close()
+            try InboxQueue.complete(entry, uploadID: outcome.uploadID, on: connection)
+            var counters: [String: Int64] = [
+                "rows_read": Int64(outcome.rowsRead), "rows_loaded": Int64(outcome.rowsLoaded),
+                "rows_rejected": Int64(outcome.rowsRejected), "bytes": outcome.bytes,
+            ]
+            counters[outcome.status == .loaded ? "files_loaded" : "files_rejected"] = 1
+            try RunStore.addToSummary(runID: context.runID, stage: name, counters, on: connection)
+            return (entry, outcome)
+        }
+        guard let (entry, outcome) = result else { return false }
+        guard let outcome else {
+            context.logger.warning("queued upload vanished from the inbox", metadata: ["file": .safe(SafeText(entry.file.path))])
+            return true
+        }
+        CrashPoint.reach("load.after_commit")
+        file(entry: entry, outcome: outcome, reportPath: reportPath, context: context)
+        context.progress?.rowsRead(outcome.rowsRead)
+        context.progress?.fileDone(bytes: outcome.bytes)
+        return true
+    }
+
+    /// Moves the upload (and its reject report) out of the inbox after its transaction committed.
+    private func file(entry: InboxQueue.Entry, outcome: LoadOutcome, reportPath: String, context: StageContext) {
+        let config = context.config
+        let customer = entry.file.customerID
+        let folder =
+            outcome.status == .loaded
+            ? archiveFolder(config.archive, customer, context.asOf)
+            : (config.rejected as NSString).appendingPathComponent(customer)
+        var metadata: Logger.Metadata = [
+            "upload": .safe(outcome.uploadID), "customer": .safe(SafeText(customer)),
+            "file": .safe(SafeText(entry.file.fileName)), "status": .safe(outcome.status),
+            "rows.read": .safe(outcome.rowsRead), "rows.loaded": .safe(outcome.rowsLoaded),
+            "rows.rejected": .safe(outcome.rowsRejected), "rows.warned": .safe(outcome.rowsWarned),
+        ]
+        if !outcome.unknownColumns.isEmpty {
+            metadata["columns.ignored"] = .safe(SafeText(outcome.unknownColumns.joined(separator: ",")))
+        }
+        do {
+            let moved = try FileMover.move(entry.file.path, into: folder)
+            metadata["moved_to"] = .safe(SafeText(moved))
+            if outcome.rowsRejected > 0 || outcome.error != nil {
+                let reportName = (moved as NSString).lastPathComponent + ".rejects.csv"
+                let target = FileMover.uniquePath(in: folder, name: reportName)
+                try FileManager.default.moveItem(atPath: reportPath, toPath: target)
+                metadata["report"] = .safe(SafeText(target))
+            }
+        } catch {
+            context.logger.error("could not move the upload out of the inbox", metadata: ["file": .safe(SafeText(entry.file.path))])
+        }
+        if let error = outcome.error {
+            metadata["reason"] = .safe(error.kind)
+            if let line = error.line { metadata["line"] = .safe(line) }
+            if let column = error.column { metadata["column"] = .safe(column) }
+            metadata["error"] = .safe(error.message)
+            context.logger.error("upload rejected", metadata: metadata)
+        } else {
+            context.logger.info("upload loaded", metadata: metadata)
+        }
+    }
+}

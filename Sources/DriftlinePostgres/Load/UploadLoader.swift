@@ -1,0 +1,289 @@
+import DriftlineCore
+import Foundation
+import Logging
+
+/// What happened to one upload.
+package struct LoadOutcome: Sendable {
+    package enum Status: String, Sendable, LogSafe {
+        case loaded, rejected
+        package var description: String { rawValue }
+    }
+    package var status: Status
+    package var uploadID: Int64
+    package var rowsRead = 0
+    package var rowsLoaded = 0
+    package var rowsRejected = 0
+    package var rowsWarned = 0
+    package var bytes: Int64 = 0
+    /// Why the file was rejected as a whole.
+    package var error: UploadError?
+    package var unknownColumns: [String] = []
+}
+
+/// Loads one upload atomically: validation, binary COPY into a temporary staging table, duplicate
+/// check, merge into `driftline.claims`, the `uploads` row, its rejects and rule counts — all in the
+/// caller's transaction, so all of it commits or none of it does.
+package struct UploadLoader {
+    package struct File: Sendable {
+        package var customerID: String
+        package var path: String
+        package var fileName: String
+        package var sha256: String
+        package var size: Int64
+        package init(customerID: String, path: String, fileName: String, sha256: String, size: Int64) {
+            self.customerID = customerID
+            self.path = path
+            self.fileName = fileName
+            self.sha256 = sha256
+            self.size = size
+        }
+    }
+
+    package var rules: RuleBook?
+    package var groups: CPTGroups
+    package var maxRejectRate: Double
+    package var logger: Logger
+
+    package init(rules: RuleBook?, groups: CPTGroups, maxRejectRate: Double, logger: Logger) {
+        self.rules = rules
+        self.groups = groups
+        self.maxRejectRate = maxRejectRate
+        self.logger = logger
+    }
+
+    static let stagingColumns = [
+        "line_no", "dup_candidate", "reject_rule", "reject_column", "reject_message",
+        "claim_id", "customer_id", "payer", "cpt_code", "cpt_group", "service_date", "submitted_date",
+        "decided_date", "outcome", "denial_reason", "billed_amount", "allowed_amount", "paid_amount",
+        "patient_ref", "provider_npi",
+    ]
+
+    static let claimColumns =
+        "customer_id, claim_id, payer, cpt_code, cpt_group, service_date, submitted_date, decided_date, outcome, "
+        + "denial_reason, billed_amount, allowed_amount, paid_amount, patient_ref, provider_npi"
+
+    /// Loads `file` inside the caller's open transaction. Writes the analyst's reject report to
+    /// `rejectReport` as it goes. Throws only for database or I/O failures (the caller rolls back);
+    /// bad data is an outcome.
+    package func load(
+        _ file: File, runID: Int64?, rejectReport: RejectReportWriter, on connection: PGConnection
+    ) throws -> LoadOutcome {
+        let uploadID = try Int64(
+            connection.query(
+                """
+                INSERT INTO driftline.uploads (customer_id, file_name, sha256, size_bytes, status, run_id)
+                VALUES ($1, $2, $3, $4, 'loaded', $5) RETURNING upload_id
+                """, [file.customerID, file.fileName, file.sha256, String(file.size), runID.map(String.init)],
+                operation: "insert upload"
+            ).scalar!)!
+        var outcome = LoadOutcome(status: .loaded, uploadID: uploadID, bytes: file.size)
+
+        let validator: UploadValidator
+        do {
+            validator = try UploadValidator(
+                source: try openUpload(path: file.path), expectedCustomer: file.customerID, rules: rules, groups: groups)
+        } catch let error as UploadError {
+            return try rejectWhole(outcome, error: error, rejectReport: rejectReport, on: connection)
+        } catch let error as InputError {
+            return try rejectWhole(outcome, error: UploadError(error, line: nil), rejectReport: rejectReport, on: connection)
+        }
+        outcome.unknownColumns = validator.header.unknownColumns
+
+        try connection.execute(
+            """
+            CREATE TEMP TABLE staging_claims (
+                line_no integer NOT NULL, dup_candidate boolean NOT NULL,
+                reject_rule text, reject_column text, reject_message text,
+                claim_id text, customer_id text, payer text, cpt_code text, cpt_group text,
+                service_date date, submitted_date date, decided_date date, outcome text, denial_reason text,
+                billed_amount numeric(12,2), allowed_amount numeric(12,2), paid_amount numeric(12,2),
+                patient_ref text, provider_npi text
+            ) ON COMMIT DROP;
+            SAVEPOINT before_copy
+            """, operation: "create staging table")
+
+        var counts: [String: (Severity, Int)] = [:]
+        var candidates = 0
+        var fileError: UploadError?
+        let groupNames = groups.names.map { Array($0.utf8) }
+        do {
+            try connection.copyBinary(
+                into: "staging_claims", columns: Self.stagingColumns, operation: "COPY into staging"
+            ) { writer in
+                while let row = try validator.next() {
+                    CrashPoint.reach("load.copy")
+                    for finding in validator.findings {
+                        counts[finding.ruleID, default: (finding.severity, 0)].1 += 1
+                    }
+                    if row.warned { outcome.rowsWarned += 1 }
+                    try writer.beginRow(fields: 20)
+                    writer.int32(Int32(truncatingIfNeeded: row.line))
+                    writer.bool(row.duplicateCandidate)
+                    if row.rejected {
+                        outcome.rowsRejected += 1
+                        let first = validator.findings.first { $0.severity == .error }!
+                        try writer.text(first.ruleID)
+                        try writer.text(first.column)
+                        try writer.text(first.message.description)
+                        for _ in 0..<15 { writer.null() }
+                        try rejectReport.add(findings: validator.findings.filter { $0.severity == .error }, raw: row.raw)
+                        continue
+                    }
+                    candidates += row.duplicateCandidate ? 1 : 0
+                    writer.null()
+                    writer.null()
+                    writer.null()
+                    let claim = row.claim
+                    try writer.bytes(claim.bytes(.claimID))
+                    try writer.bytes(claim.bytes(.customerID))
+                    try writer.bytes(claim.bytes(.payer))
+                    try writer.bytes(claim.bytes(.cptCode))
+                    if let group = claim.cptGroup {
+                        try groupNames[Int(group)].withUnsafeBufferPointer { (name) throws(PostgresError) in
+                            try writer.bytes(name)
+                        }
+                    } else {
+                        writer.null()
+                    }
+                    writer.date(claim.dates[0])
+                    writer.date(claim.dates[1])
+                    writer.date(claim.dates[2])
+                    try writer.text(claim.outcome!.description)
+                    try writer.bytes(claim.bytes(.denialReason))
+                    writer.numeric(cents: claim.amounts[0])
+                    writer.numeric(cents: claim.amounts[1])
+                    writer.numeric(cents: claim.amounts[2])
+                    try writer.bytes(claim.bytes(.patientRef))
+                    try writer.bytes(claim.bytes(.providerNPI))
+                }
+            }
+        } catch let error as UploadError {
+            fileError = error
+        }
+        outcome.rowsRead = validator.rowsRead
+
+        if let fileError {
+            try connection.execute("ROLLBACK TO SAVEPOINT before_copy", operation: "discard staging")
+            return try rejectWhole(outcome, error: fileError, rejectReport: rejectReport, on: connection)
+        }
+
+        if candidates > 0 {
+            // Confirm the filter's candidates exactly: a later line repeating an earlier valid claim_id.
+            let duplicates = try connection.query(
+                """
+                UPDATE staging_claims s
+                   SET reject_rule = $1, reject_column = 'claim_id', reject_message = $2
+                 WHERE s.dup_candidate AND s.reject_rule IS NULL
+                   AND EXISTS (SELECT 1 FROM staging_claims e
+                                WHERE e.claim_id = s.claim_id AND e.line_no < s.line_no AND e.reject_rule IS NULL)
+                RETURNING s.line_no
+                """,
+                [BuiltinRule.duplicateClaim.rawValue, BuiltinRule.duplicateClaim.message.description],
+                operation: "confirm duplicate claim ids")
+            if !duplicates.isEmpty {
+                outcome.rowsRejected += duplicates.rows.count
+                counts[BuiltinRule.duplicateClaim.rawValue, default: (.error, 0)].1 += duplicates.rows.count
+                for row in duplicates.rows {
+                    try rejectReport.add(
+                        finding: Finding(
+                            line: Int(row[0]!)!, column: ClaimColumn.claimID.name,
+                            ruleID: BuiltinRule.duplicateClaim.rawValue, severity: .error,
+                            message: BuiltinRule.duplicateClaim.message))
+                }
+            }
+        }
+
+        let rejectRate = outcome.rowsRead == 0 ? 0 : Double(outcome.rowsRejected) / Double(outcome.rowsRead)
+        if rejectRate > maxRejectRate {
+            let percent = (rejectRate * 1000).rounded() / 10
+            let limit = (maxRejectRate * 1000).rounded() / 10
+            outcome.error = UploadError(
+                .rejectRate, "\(outcome.rowsRejected) of \(outcome.rowsRead) rows rejected (\(percent)%), above max_reject_rate \(limit)%")
+            outcome.status = .rejected
+            outcome.rowsRejected = outcome.rowsRead
+            try rejectReport.add(
+                finding: Finding(
+                    line: 0, column: nil, ruleID: "file.\(UploadError.Kind.rejectRate)", severity: .error,
+                    message: outcome.error!.message))
+        } else {
+            let merged = try connection.query(
+                """
+                INSERT INTO driftline.claims AS c (\(Self.claimColumns), upload_id, line_no)
+                SELECT \(Self.claimColumns), $1, line_no FROM staging_claims WHERE reject_rule IS NULL
+                ON CONFLICT (customer_id, claim_id) DO UPDATE SET
+                    payer = EXCLUDED.payer, cpt_code = EXCLUDED.cpt_code, cpt_group = EXCLUDED.cpt_group,
+                    service_date = EXCLUDED.service_date, submitted_date = EXCLUDED.submitted_date,
+                    decided_date = EXCLUDED.decided_date, outcome = EXCLUDED.outcome,
+                    denial_reason = EXCLUDED.denial_reason, billed_amount = EXCLUDED.billed_amount,
+                    allowed_amount = EXCLUDED.allowed_amount, paid_amount = EXCLUDED.paid_amount,
+                    patient_ref = EXCLUDED.patient_ref, provider_npi = EXCLUDED.provider_npi,
+                    upload_id = EXCLUDED.upload_id, line_no = EXCLUDED.line_no, updated_at = now()
+                """, [String(uploadID)], operation: "merge claims")
+            outcome.rowsLoaded = merged.affected
+        }
+        try connection.query(
+            """
+            INSERT INTO driftline.rejects (upload_id, customer_id, line_no, column_name, rule_id, message)
+            SELECT $1, $2, line_no, reject_column, reject_rule, reject_message
+              FROM staging_claims WHERE reject_rule IS NOT NULL
+            """, [String(uploadID), file.customerID], operation: "record rejects")
+        try finishUpload(outcome, counts: counts, customerID: file.customerID, on: connection)
+        CrashPoint.reach("load.before_commit")
+        return outcome
+    }
+
+    private func rejectWhole(
+        _ outcome: LoadOutcome, error: UploadError, rejectReport: RejectReportWriter, on connection: PGConnection
+    ) throws -> LoadOutcome {
+        var outcome = outcome
+        outcome.status = .rejected
+        outcome.error = error
+        outcome.rowsLoaded = 0
+        outcome.rowsRejected = outcome.rowsRead
+        let ruleID = "file.\(error.kind)"
+        try rejectReport.add(
+            finding: Finding(
+                line: error.line ?? 0, column: error.column?.description, ruleID: ruleID, severity: .error,
+                message: error.message))
+        try connection.query(
+            """
+            INSERT INTO driftline.rejects (upload_id, customer_id, line_no, column_name, rule_id, message)
+            VALUES ($1, (SELECT customer_id FROM driftline.uploads WHERE upload_id = $1), $2, $3, $4, $5)
+            """,
+            [String(outcome.uploadID), String(error.line ?? 0), error.column?.description, ruleID, error.message.description],
+            operation: "record file reject")
+        try finishUpload(outcome, counts: [ruleID: (.error, 1)], customerID: nil, on: connection)
+        return outcome
+    }
+
+    private func finishUpload(
+        _ outcome: LoadOutcome, counts: [String: (Severity, Int)], customerID: String?, on connection: PGConnection
+    ) throws {
+        try connection.query(
+            """
+            UPDATE driftline.uploads
+               SET rows_read = $2, rows_loaded = $3, rows_rejected = $4, rows_warned = $5, status = $6,
+                   error_code = $7, error_line = $8, error_message = $9, unknown_columns = $10::text[]
+             WHERE upload_id = $1
+            """,
+            [
+                String(outcome.uploadID), String(outcome.rowsRead), String(outcome.rowsLoaded),
+                String(outcome.rowsRejected), String(outcome.rowsWarned), outcome.status.rawValue,
+                outcome.error.map { $0.kind.rawValue }, outcome.error?.line.map(String.init),
+                outcome.error?.message.description, Self.textArray(outcome.unknownColumns),
+            ], operation: "record upload counts")
+        for (rule, entry) in counts.sorted(by: { $0.key < $1.key }) {
+            try connection.query(
+                """
+                INSERT INTO driftline.upload_findings (upload_id, customer_id, rule_id, severity, count)
+                SELECT $1, customer_id, $2, $3, $4 FROM driftline.uploads WHERE upload_id = $1
+                """, [String(outcome.uploadID), rule, entry.0.rawValue, String(entry.1)], operation: "record rule counts")
+        }
+    }
+
+    /// A PostgreSQL text[] literal (header names only: configuration-like, not row values).
+    static func textArray(_ values: [String]) -> String {
+        "{" + values.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+            .joined(separator: ",") + "}"
+    }
+}

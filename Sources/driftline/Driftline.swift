@@ -1,0 +1,67 @@
+import ArgumentParser
+import DriftlineCore
+import DriftlinePipeline
+import DriftlinePostgres
+import Foundation
+import Logging
+
+@main
+struct Driftline: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Nightly ETL for healthcare claim uploads: inbox → validated, atomic loads into PostgreSQL.",
+        discussion: """
+            Uses $DATABASE_URL (a libpq URI) when set, else a private PostgreSQL cluster under .driftline/.
+            Exit codes: 0 ok, 65 a file was rejected, 69 database unavailable, 70 internal error,
+            75 another run holds the lock, 78 bad configuration (pipeline, rules).
+            """,
+        subcommands: [
+            RunCommand.self, ResumeCommand.self, RerunCommand.self, RunsCommand.self, ValidateCommand.self,
+            DatabaseCommand.self, SamplesCommand.self,
+        ])
+}
+
+/// Options shared by every command that logs.
+struct LoggingOptions: ParsableArguments {
+    @Option(name: .customLong("log-format"), help: "logfmt or json, one event per line on stderr.")
+    var format: LogFormatOption = .logfmt
+
+    @Flag(name: .long, help: "Log debug events too.")
+    var verbose = false
+
+    func makeLogger(label: String = "driftline") -> Logger {
+        let format = format.handlerFormat
+        var logger = Logger(label: label) { label in LineLogHandler(label: label, format: format) }
+        logger.logLevel = verbose ? .debug : .info
+        return logger
+    }
+}
+
+enum LogFormatOption: String, ExpressibleByArgument, CaseIterable {
+    case logfmt, json
+    var handlerFormat: LineLogHandler.Format { self == .json ? .json : .logfmt }
+}
+
+/// Where the database is: $DATABASE_URL, else the embedded cluster (started on demand).
+enum Database {
+    static func url(autostart: Bool = true) throws -> String {
+        try EmbeddedPostgres.resolveDatabaseURL(
+            environment: ProcessInfo.processInfo.environment,
+            workingDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath), autostart: autostart)
+    }
+}
+
+/// Prints a safe message and exits with a sysexits code.
+func finish(_ result: RunResult) throws -> Never {
+    if let message = result.message, result.status != .ok {
+        FileHandle.standardError.write(Data("driftline: \(message)\n".utf8))
+    }
+    throw ExitCode(result.status.rawValue)
+}
+
+func parseDate(_ text: String?) throws -> Int32 {
+    guard let text else { return CivilDate.today() }
+    guard let days = CivilDate.parse(text) else {
+        throw ValidationError("--as-of must be a date in YYYY-MM-DD form")
+    }
+    return days
+}

@@ -1,0 +1,112 @@
+import ArgumentParser
+import DriftlineCore
+import DriftlinePipeline
+import DriftlinePostgres
+import Foundation
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run a pipeline over the inbox (a new run).")
+
+    @Option(help: "Pipeline definition (YAML).")
+    var pipeline = "pipelines/nightly.yaml"
+
+    @Option(name: .customLong("as-of"), help: "The run's business date, YYYY-MM-DD (default: today, UTC).")
+    var asOf: String?
+
+    @Option(help: "Override the pipeline's inbox folder.") var inbox: String?
+    @Option(help: "Override the pipeline's archive folder.") var archive: String?
+    @Option(help: "Override the pipeline's rejected folder.") var rejected: String?
+    @Option(help: "Override the pipeline's rules folder.") var rules: String?
+    @Option(name: .customLong("settle-seconds"), help: "Override settle_seconds.") var settleSeconds: Double?
+
+    @Flag(help: "Load only, alongside other workers and without the pipeline lock.")
+    var worker = false
+
+    @Option(help: "Wait up to SECONDS for another run of the pipeline to finish instead of exiting 75.")
+    var wait: Double = 0
+
+    @OptionGroup var logging: LoggingOptions
+
+    func run() throws {
+        let logger = logging.makeLogger()
+        var config: PipelineConfig
+        do { config = try PipelineConfig.load(path: pipeline) } catch {
+            try finish(RunResult(runID: nil, status: .configuration, message: SafeMessage(trusted: error.description)))
+        }
+        if let inbox { config.inbox = inbox }
+        if let archive { config.archive = archive }
+        if let rejected { config.rejected = rejected }
+        if let rules { config.rules = rules }
+        if let settleSeconds { config.settleSeconds = settleSeconds }
+        let day = try parseDate(asOf)
+        let url: String
+        do { url = try Database.url() } catch {
+            try finish(RunResult(runID: nil, status: .databaseUnavailable, message: SafeMessage(trusted: "\(error)")))
+        }
+        var options = PipelineRunner.Options()
+        options.worker = worker
+        options.waitSeconds = wait
+        options.showProgress = true
+        let result = PipelineRunner(databaseURL: url, logger: logger, options: options).run(config: config, asOf: day)
+        printSummary(result)
+        try finish(result)
+    }
+}
+
+struct ResumeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resume", abstract: "Continue a failed or killed run from its first unfinished stage.")
+
+    @Argument(help: "The run id (see `driftline runs`).") var runID: Int64
+    @Option(help: "Wait up to SECONDS for the pipeline lock.") var wait: Double = 0
+    @OptionGroup var logging: LoggingOptions
+
+    func run() throws {
+        var options = PipelineRunner.Options()
+        options.waitSeconds = wait
+        options.showProgress = true
+        let url: String
+        do { url = try Database.url() } catch {
+            try finish(RunResult(runID: nil, status: .databaseUnavailable, message: SafeMessage(trusted: "\(error)")))
+        }
+        let result = PipelineRunner(databaseURL: url, logger: logging.makeLogger(), options: options).resume(runID: runID)
+        printSummary(result)
+        try finish(result)
+    }
+}
+
+struct RerunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rerun", abstract: "Run one stage of an earlier run again.")
+
+    @Argument(help: "The run id.") var runID: Int64
+    @Option(help: "The stage to run again.") var stage: String
+    @Flag(help: "Also run every stage after it.") var downstream = false
+    @Option(help: "Wait up to SECONDS for the pipeline lock.") var wait: Double = 0
+    @OptionGroup var logging: LoggingOptions
+
+    func run() throws {
+        var options = PipelineRunner.Options()
+        options.waitSeconds = wait
+        let url: String
+        do { url = try Database.url() } catch {
+            try finish(RunResult(runID: nil, status: .databaseUnavailable, message: SafeMessage(trusted: "\(error)")))
+        }
+        let result = PipelineRunner(databaseURL: url, logger: logging.makeLogger(), options: options)
+            .rerun(runID: runID, stage: stage, downstream: downstream)
+        printSummary(result)
+        try finish(result)
+    }
+}
+
+/// The one-line summary on stdout, for people and scripts.
+func printSummary(_ result: RunResult) {
+    let summary = result.summary
+    var line = "run \(result.runID.map(String.init) ?? "-"): exit \(result.status.rawValue)"
+    if !summary.isEmpty {
+        line += ", files loaded \(summary["files_loaded"] ?? 0), rejected \(summary["files_rejected"] ?? 0)"
+        line += ", rows read \(summary["rows_read"] ?? 0), loaded \(summary["rows_loaded"] ?? 0), rejected \(summary["rows_rejected"] ?? 0)"
+    }
+    print(line)
+}

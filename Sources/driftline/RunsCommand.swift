@@ -1,0 +1,68 @@
+import ArgumentParser
+import DriftlineCore
+import DriftlinePostgres
+import Foundation
+
+struct RunsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runs", abstract: "Run history: stages, durations, counts and errors.",
+        subcommands: [List.self, Show.self], defaultSubcommand: List.self)
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "Recent runs.")
+        @Option(help: "How many runs.") var limit = 20
+        @Flag(help: "JSON for scripts.") var json = false
+
+        func run() throws {
+            let connection = try PGConnection(url: try Database.url())
+            try Migrator.migrate(connection)
+            let runs = try RunStore.recent(limit: limit, on: connection)
+            if json { return printJSON(runs) }
+            print("RUN  PIPELINE          STATUS     AS-OF       STARTED               DURATION  STAGES")
+            for run in runs {
+                let stages = run.stages.map { "\($0.stage):\($0.status)" }.joined(separator: " ")
+                print(
+                    pad(String(run.runID), 5) + pad(run.pipeline, 18) + pad(run.status, 11) + pad(run.asOf, 12)
+                        + pad(run.startedAt, 22) + pad(run.durationSeconds.map { String(format: "%.1fs", $0) } ?? "-", 10)
+                        + stages)
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "One run in detail.")
+        @Argument(help: "The run id.") var runID: Int64
+        @Flag(help: "JSON for scripts.") var json = false
+
+        func run() throws {
+            let connection = try PGConnection(url: try Database.url())
+            guard let run = try RunStore.run(runID, on: connection) else {
+                throw ValidationError("no run with id \(runID)")
+            }
+            if json { return printJSON(run) }
+            print("run \(run.runID)  pipeline \(run.pipeline)  status \(run.status)  as-of \(run.asOf)")
+            print("started \(run.startedAt)  finished \(run.finishedAt ?? "-")")
+            if let error = run.error { print("error: \(error)") }
+            for (key, value) in run.parameters.sorted(by: { $0.key < $1.key }) { print("  \(key) = \(value)") }
+            print("")
+            print("STAGE     STATUS     ATTEMPT  DURATION  SUMMARY")
+            for stage in run.stages {
+                let summary = stage.summary.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+                print(
+                    pad(stage.stage, 10) + pad(stage.status.rawValue, 11) + pad(String(stage.attempt), 9)
+                        + pad(stage.durationSeconds.map { String(format: "%.2fs", $0) } ?? "-", 10) + summary)
+                if let error = stage.error { print("          error: \(error)") }
+            }
+        }
+    }
+}
+
+private func pad(_ text: String, _ width: Int) -> String {
+    text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+}
+
+private func printJSON(_ value: some Encodable) {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    if let data = try? encoder.encode(value) { print(String(decoding: data, as: UTF8.self)) }
+}
