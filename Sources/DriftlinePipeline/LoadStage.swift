@@ -3,6 +3,10 @@ import DriftlinePostgres
 import Foundation
 import Logging
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Loads every settled upload of the inbox, each in one atomic transaction, then files it under
 /// `archive/` (loaded) or `rejected/` (rejected as a whole) with its reject report beside it.
 ///
@@ -29,6 +33,7 @@ package struct LoadStage: PipelineStage {
             logger.info("files still settling, left for a later run", metadata: ["files": .safe(scan.unsettled.count)])
         }
         var counters: [String: Int64] = ["files_skipped": Int64(scan.problems.count)]
+        removeOrphanedReports(staging: staging(config), logger: logger)
 
         // 1. Register what is in the inbox (content-addressed, so concurrent workers agree).
         for candidate in scan.candidates {
@@ -72,6 +77,33 @@ package struct LoadStage: PipelineStage {
         return nil
     }
 
+    private func staging(_ config: PipelineConfig) -> String {
+        (config.rejected as NSString).appendingPathComponent(".staging")
+    }
+
+    /// Reject reports being written are `rejects-<host>-<pid>-<uuid>.csv`: the host keeps workers on
+    /// other machines (sharing the folder) apart, the pid says whether the writer is alive.
+    private static let reportPrefix = "rejects-\(ProcessInfo.processInfo.hostName)-"
+
+    /// Removes reject reports left half-written by a killed process of this host: they hold raw
+    /// rows, and the upload they belong to was rolled back (it loads again, with a new report) or
+    /// committed (its rejects are in `driftline.rejects`).
+    private func removeOrphanedReports(staging: String, logger: Logger) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: staging) else { return }
+        var removed = 0
+        for name in names where name.hasPrefix(Self.reportPrefix) {
+            guard let pid = Int32(name.dropFirst(Self.reportPrefix.count).prefix { $0 != "-" }), pid != getpid(),
+                kill(pid, 0) != 0, errno == ESRCH
+            else { continue }
+            if (try? FileManager.default.removeItem(atPath: (staging as NSString).appendingPathComponent(name))) != nil {
+                removed += 1
+            }
+        }
+        if removed > 0 {
+            logger.notice("removed reject reports left by killed runs", metadata: ["files": .safe(removed)])
+        }
+    }
+
     private func archiveFolder(_ root: String, _ customer: String, _ day: Int32) -> String {
         ((root as NSString).appendingPathComponent(customer) as NSString).appendingPathComponent(CivilDate.format(day))
     }
@@ -80,9 +112,10 @@ package struct LoadStage: PipelineStage {
     private func loadNext(loader: UploadLoader, context: StageContext) throws -> Bool {
         let connection = try context.connections.connection()
         let config = context.config
-        let staging = (config.rejected as NSString).appendingPathComponent(".staging")
-        try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
-        let reportPath = (staging as NSString).appendingPathComponent("rejects-\(getpid())-\(UUID().uuidString).csv")
+        let stagingFolder = staging(config)
+        try FileManager.default.createDirectory(atPath: stagingFolder, withIntermediateDirectories: true)
+        let reportPath = (stagingFolder as NSString).appendingPathComponent(
+            "\(Self.reportPrefix)\(getpid())-\(UUID().uuidString).csv")
         defer { try? FileManager.default.removeItem(atPath: reportPath) }
 
         let result: (InboxQueue.Entry, LoadOutcome?)? = try connection.transaction {

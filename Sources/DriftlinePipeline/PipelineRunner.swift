@@ -257,14 +257,23 @@ package struct PipelineRunner {
         }
     }
 
+    /// The run's parameters as recorded for `resume` and `rerun`, with folders made absolute: the
+    /// pipeline file's paths are relative to the working directory, and a resume may start elsewhere.
     static func parameters(config: PipelineConfig) -> [String: String] {
         var parameters = [
-            "pipeline_file": config.file, "name": config.name, "inbox": config.inbox, "archive": config.archive,
-            "rejected": config.rejected, "rules": config.rules, "settle_seconds": String(config.settleSeconds),
-            "max_reject_rate": String(config.maxRejectRate), "stages": config.stages.joined(separator: ","),
+            "pipeline_file": absolute(config.file), "name": config.name, "inbox": absolute(config.inbox),
+            "archive": absolute(config.archive), "rejected": absolute(config.rejected), "rules": absolute(config.rules),
+            "settle_seconds": String(config.settleSeconds), "max_reject_rate": String(config.maxRejectRate),
+            "stages": config.stages.joined(separator: ","),
         ]
-        if let metrics = config.metricsDirectory { parameters["metrics_dir"] = metrics }
+        if let metrics = config.metricsDirectory { parameters["metrics_dir"] = absolute(metrics) }
         return parameters
+    }
+
+    private static func absolute(_ path: String) -> String {
+        guard !path.hasPrefix("/") else { return path }
+        return URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true))
+            .standardizedFileURL.path
     }
 
     static func config(from record: RunStore.RunRecord) throws -> PipelineConfig {

@@ -103,9 +103,18 @@ package struct EmbeddedPostgres: Sendable {
         return databaseURL
     }
 
-    /// Stops the server (`pg_ctl stop -m fast`). A cluster that is not running, or does not
-    /// exist, is fine.
-    package func stop() throws {
+    /// How `pg_ctl stop` shuts the server down.
+    package enum StopMode: String, Sendable {
+        /// Rolls back open transactions and disconnects clients, then checkpoints.
+        case fast
+        /// Kills every server process without a checkpoint, like a crash: recovery runs on the next
+        /// start (tests use it to cut the database away mid-run).
+        case immediate
+    }
+
+    /// Stops the server (`pg_ctl stop -m fast`, or `mode`). A cluster that is not running, or does
+    /// not exist, is fine.
+    package func stop(mode: StopMode = .fast) throws {
         guard isInitialized else { return }
         let binaries = try PostgresBinaries.locate(environment: environment)
         let account = try ServerAccount.current()
@@ -113,7 +122,7 @@ package struct EmbeddedPostgres: Sendable {
             guard serverRunning(binaries, account) else { return }
             let result = try runServerTool(
                 binaries.pgCtl,
-                ["stop", "-D", dataDirectory.path, "-m", "fast", "-w", "-t", "\(Self.startTimeoutSeconds)"],
+                ["stop", "-D", dataDirectory.path, "-m", mode.rawValue, "-w", "-t", "\(Self.startTimeoutSeconds)"],
                 account)
             if !result.succeeded && serverRunning(binaries, account) {
                 throw EmbeddedPostgresError(
