@@ -173,12 +173,19 @@ package struct LoadStage: PipelineStage {
         do {
             let moved = try FileMover.move(entry.file.path, into: folder)
             metadata["moved_to"] = .safe(SafeText(moved))
+            let movedName = (moved as NSString).lastPathComponent
             if outcome.rowsRejected > 0 || outcome.error != nil {
-                let reportName = (moved as NSString).lastPathComponent + ".rejects.csv"
-                let target = FileMover.uniquePath(in: folder, name: reportName)
+                let target = FileMover.uniquePath(in: folder, name: movedName + ".rejects.csv")
                 try FileManager.default.moveItem(atPath: reportPath, toPath: target)
                 metadata["report"] = .safe(SafeText(target))
             }
+            // The validation report (positions and rules only) beside the upload, for the analyst.
+            try FileMover.writeAtomically(
+                Data(outcome.report.renderJSON().utf8),
+                to: FileMover.uniquePath(in: folder, name: movedName + ".report.json"))
+            try FileMover.writeAtomically(
+                Data(outcome.report.renderHTML().utf8),
+                to: FileMover.uniquePath(in: folder, name: movedName + ".report.html"))
         } catch {
             context.logger.error("could not move the upload out of the inbox", metadata: ["file": .safe(SafeText(entry.file.path))])
         }

@@ -75,9 +75,12 @@ struct LoadTests {
         #expect(try harness.database.scalar("SELECT billed_amount::text FROM driftline.claims LIMIT 1") == "180.00")
         #expect(harness.workspace.files(in: "inbox").isEmpty)
         #expect(
-            harness.workspace.files(in: "archive") == [
+            harness.workspace.files(in: "archive").filter { !$0.contains(".report.") } == [
                 "acme-clinic/2026-11-21/a.csv", "acme-clinic/2026-11-21/c.csv.zst", "northside-group/2026-11-21/b.csv",
             ])
+        let report = try harness.workspace.read("archive/acme-clinic/2026-11-21/a.csv.report.json")
+        #expect(report.contains("\"read\" : 40") || report.contains("\"read\":40"))
+        #expect(FileManager.default.fileExists(atPath: harness.workspace.path + "/archive/acme-clinic/2026-11-21/a.csv.report.html"))
         #expect(
             try harness.database.int(
                 "SELECT count(*) FROM driftline.uploads WHERE rows_read <> rows_loaded + rows_rejected") == 0)
@@ -133,7 +136,18 @@ struct LoadTests {
         #expect(upload["status"] == "rejected")
         #expect(upload["read"] == "10" && upload["loaded"] == "0" && upload["rejected"] == "10")
         #expect(upload["error"] == "reject_rate")
-        #expect(harness.workspace.files(in: "rejected") == ["acme-clinic/a.csv", "acme-clinic/a.csv.rejects.csv"])
+        #expect(
+            harness.workspace.files(in: "rejected") == [
+                "acme-clinic/a.csv", "acme-clinic/a.csv.rejects.csv", "acme-clinic/a.csv.report.html",
+                "acme-clinic/a.csv.report.json",
+            ])
+        let findings = try harness.database.rows(
+            "SELECT rule_id, severity, count::text FROM driftline.upload_findings ORDER BY rule_id")
+        #expect(
+            findings == [
+                ["file.reject_rate", "error", "1"], ["format.negative_amount", "error", "2"],
+                ["patient-ref-format", "warning", "10"],
+            ], "\(findings)")
     }
 
     @Test func aRepeatedClaimIDIsRejectedOnItsLaterLines() throws {

@@ -32,7 +32,16 @@ package final class TestDatabase: @unchecked Sendable {
         let server = serverURL!
         let name = "driftline_tmpl_\(getpid())"
         let admin = try PGConnection(url: url(server, database: "postgres"))
-        try admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)", operation: "drop template")
+        // Templates of test processes that are gone (they cannot drop their own at exit).
+        let stale = try admin.query(
+            "SELECT datname FROM pg_database WHERE datname ~ '^driftline_(tmpl|test)_[0-9]+'", operation: "find stale")
+        for row in stale.rows {
+            let database = row[0]!
+            let pid = Int32(database.split(separator: "_")[2]) ?? 0
+            if pid == getpid() || kill(pid, 0) != 0 {
+                try admin.execute("DROP DATABASE IF EXISTS \(database) WITH (FORCE)", operation: "drop stale test database")
+            }
+        }
         try admin.execute("CREATE DATABASE \(name)", operation: "create template")
         do {
             let connection = try PGConnection(url: url(server, database: name))

@@ -18,6 +18,8 @@ package struct LoadOutcome: Sendable {
     /// Why the file was rejected as a whole.
     package var error: UploadError?
     package var unknownColumns: [String] = []
+    /// Per-rule counts and failing lines (no values): kept beside the upload as JSON and HTML.
+    package var report: ValidationReport
 }
 
 /// Loads one upload atomically: validation, binary COPY into a temporary staging table, duplicate
@@ -76,7 +78,8 @@ package struct UploadLoader {
                 """, [file.customerID, file.fileName, file.sha256, String(file.size), runID.map(String.init)],
                 operation: "insert upload"
             ).scalar!)!
-        var outcome = LoadOutcome(status: .loaded, uploadID: uploadID, bytes: file.size)
+        var outcome = LoadOutcome(
+            status: .loaded, uploadID: uploadID, bytes: file.size, report: ValidationReport(file: SafeText(file.fileName)))
 
         let validator: UploadValidator
         do {
@@ -102,7 +105,6 @@ package struct UploadLoader {
             SAVEPOINT before_copy
             """, operation: "create staging table")
 
-        var counts: [String: (Severity, Int)] = [:]
         var candidates = 0
         var fileError: UploadError?
         let groupNames = groups.names.map { Array($0.utf8) }
@@ -112,9 +114,8 @@ package struct UploadLoader {
             ) { writer in
                 while let row = try validator.next() {
                     CrashPoint.reach("load.copy")
-                    for finding in validator.findings {
-                        counts[finding.ruleID, default: (finding.severity, 0)].1 += 1
-                    }
+                    for finding in validator.findings { outcome.report.add(finding) }
+                    outcome.report.countRow(rejected: row.rejected, warned: row.warned)
                     if row.warned { outcome.rowsWarned += 1 }
                     try writer.beginRow(fields: 20)
                     writer.int32(Int32(truncatingIfNeeded: row.line))
@@ -182,13 +183,13 @@ package struct UploadLoader {
                 operation: "confirm duplicate claim ids")
             if !duplicates.isEmpty {
                 outcome.rowsRejected += duplicates.rows.count
-                counts[BuiltinRule.duplicateClaim.rawValue, default: (.error, 0)].1 += duplicates.rows.count
-                for row in duplicates.rows {
-                    try rejectReport.add(
-                        finding: Finding(
-                            line: Int(row[0]!)!, column: ClaimColumn.claimID.name,
-                            ruleID: BuiltinRule.duplicateClaim.rawValue, severity: .error,
-                            message: BuiltinRule.duplicateClaim.message))
+                for line in duplicates.rows.map({ Int($0[0]!)! }).sorted() {
+                    let finding = Finding(
+                        line: line, column: ClaimColumn.claimID.name, ruleID: BuiltinRule.duplicateClaim.rawValue,
+                        severity: .error, message: BuiltinRule.duplicateClaim.message)
+                    outcome.report.add(finding)
+                    outcome.report.markRejected()
+                    try rejectReport.add(finding: finding)
                 }
             }
         }
@@ -201,10 +202,12 @@ package struct UploadLoader {
                 .rejectRate, "\(outcome.rowsRejected) of \(outcome.rowsRead) rows rejected (\(percent)%), above max_reject_rate \(limit)%")
             outcome.status = .rejected
             outcome.rowsRejected = outcome.rowsRead
-            try rejectReport.add(
-                finding: Finding(
-                    line: 0, column: nil, ruleID: "file.\(UploadError.Kind.rejectRate)", severity: .error,
-                    message: outcome.error!.message))
+            let finding = Finding(
+                line: 0, column: nil, ruleID: "file.\(UploadError.Kind.rejectRate)", severity: .error,
+                message: outcome.error!.message)
+            outcome.report.add(finding)
+            outcome.report.fileError = outcome.error
+            try rejectReport.add(finding: finding)
         } else {
             let merged = try connection.query(
                 """
@@ -227,7 +230,7 @@ package struct UploadLoader {
             SELECT $1, $2, line_no, reject_column, reject_rule, reject_message
               FROM staging_claims WHERE reject_rule IS NOT NULL
             """, [String(uploadID), file.customerID], operation: "record rejects")
-        try finishUpload(outcome, counts: counts, customerID: file.customerID, on: connection)
+        try finishUpload(outcome, on: connection)
         CrashPoint.reach("load.before_commit")
         return outcome
     }
@@ -241,10 +244,12 @@ package struct UploadLoader {
         outcome.rowsLoaded = 0
         outcome.rowsRejected = outcome.rowsRead
         let ruleID = "file.\(error.kind)"
-        try rejectReport.add(
-            finding: Finding(
-                line: error.line ?? 0, column: error.column?.description, ruleID: ruleID, severity: .error,
-                message: error.message))
+        let finding = Finding(
+            line: error.line ?? 0, column: error.column?.description, ruleID: ruleID, severity: .error,
+            message: error.message)
+        outcome.report.add(finding)
+        outcome.report.fileError = error
+        try rejectReport.add(finding: finding)
         try connection.query(
             """
             INSERT INTO driftline.rejects (upload_id, customer_id, line_no, column_name, rule_id, message)
@@ -252,13 +257,11 @@ package struct UploadLoader {
             """,
             [String(outcome.uploadID), String(error.line ?? 0), error.column?.description, ruleID, error.message.description],
             operation: "record file reject")
-        try finishUpload(outcome, counts: [ruleID: (.error, 1)], customerID: nil, on: connection)
+        try finishUpload(outcome, on: connection)
         return outcome
     }
 
-    private func finishUpload(
-        _ outcome: LoadOutcome, counts: [String: (Severity, Int)], customerID: String?, on connection: PGConnection
-    ) throws {
+    private func finishUpload(_ outcome: LoadOutcome, on connection: PGConnection) throws {
         try connection.query(
             """
             UPDATE driftline.uploads
@@ -272,12 +275,13 @@ package struct UploadLoader {
                 outcome.error.map { $0.kind.rawValue }, outcome.error?.line.map(String.init),
                 outcome.error?.message.description, Self.textArray(outcome.unknownColumns),
             ], operation: "record upload counts")
-        for (rule, entry) in counts.sorted(by: { $0.key < $1.key }) {
+        for rule in outcome.report.rules {
             try connection.query(
                 """
                 INSERT INTO driftline.upload_findings (upload_id, customer_id, rule_id, severity, count)
                 SELECT $1, customer_id, $2, $3, $4 FROM driftline.uploads WHERE upload_id = $1
-                """, [String(outcome.uploadID), rule, entry.0.rawValue, String(entry.1)], operation: "record rule counts")
+                """, [String(outcome.uploadID), rule.ruleID, rule.severity.rawValue, String(rule.count)],
+                operation: "record rule counts")
         }
     }
 
