@@ -34,12 +34,16 @@ db-start: build ## Start the embedded PostgreSQL (unless DATABASE_URL is set) an
 db-stop: ## Stop the embedded PostgreSQL
 	-$(DRIFTLINE) db stop
 
-demo: db-start ## Run the nightly pipeline on samples/ and print the run summary
+demo: db-start ## Run the nightly pipeline on samples/ (fresh demo database each time) and print the run
 	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)/inbox
 	cp -r samples/*/ $(DEMO_DIR)/inbox/
 	touch -d '2 minutes ago' $(DEMO_DIR)/inbox/*/*
 	cp -r pipelines rules $(DEMO_DIR)/
-	@DATABASE_URL="$${DATABASE_URL:-$$($(DRIFTLINE) db url)}"; export DATABASE_URL; cd $(DEMO_DIR); \
+	@if [ -z "$$DATABASE_URL" ]; then \
+	  base=$$($(DRIFTLINE) db url); \
+	  psql -q "$$base" -c 'DROP DATABASE IF EXISTS driftline_demo WITH (FORCE)' -c 'CREATE DATABASE driftline_demo'; \
+	  DATABASE_URL="$$base&dbname=driftline_demo"; \
+	fi; export DATABASE_URL; cd $(DEMO_DIR); \
 	  ../$(DRIFTLINE) run --pipeline pipelines/nightly.yaml --as-of 2026-11-21; status=$$?; \
 	  echo; echo "exit status $$status (0 = all loaded, 65 = a file was rejected)"; echo; \
 	  ../$(DRIFTLINE) runs --limit 1; echo; find archive rejected metrics -type f | sort
