@@ -85,7 +85,7 @@ package struct PipelineRunner {
             let connection = try PGConnection(url: databaseURL)
             try Migrator.migrate(connection)
             guard let found = try RunStore.run(runID, on: connection) else {
-                return RunResult(runID: runID, status: .configuration, message: "no such run")
+                return logFailure(RunResult(runID: runID, status: .configuration, message: "no such run"))
             }
             record = found
             config = try Self.config(from: found)
@@ -181,6 +181,14 @@ package struct PipelineRunner {
                 logger: stageLogger, retry: .default, progress: progress)
             let stageStarted = Date()
             do {
+                // A lost lock connection (server restart, terminated backend) drops the lock: take it
+                // again before each stage, and stop if another run took it meanwhile.
+                if let lock {
+                    let held = try RetryPolicy.default.run(logger: stageLogger, operation: "check pipeline lock") { _ in
+                        try lock.ensureHeld()
+                    }
+                    if !held { throw LockLost() }
+                }
                 try RetryPolicy.default.run(logger: stageLogger, operation: "start stage") { _ in
                     try RunStore.startStage(
                         runID: prepared.runID, stage: stageName, resetSummary: prepared.rerun, on: provider.connection())
@@ -197,14 +205,14 @@ package struct PipelineRunner {
                 CrashPoint.reach("stage.after:\(stageName)")
             } catch {
                 progress?.finish()
-                let failed = failure(error, runID: prepared.runID)
+                let failed = classify(error, runID: prepared.runID)
                 let text = failed.message?.description ?? "failed"
                 stageLogger.error("stage failed", metadata: ["error": .safe(SafeText(text)), "exit": .safe(failed.status)])
                 if let connection = try? provider.connection() {
                     try? RunStore.failStage(runID: prepared.runID, stage: stageName, error: text, on: connection)
                     try? RunStore.finishRun(runID: prepared.runID, status: "failed", error: text, on: connection)
                 }
-                return failed
+                return logFailure(failed)
             }
         }
         progress?.finish()
@@ -239,8 +247,27 @@ package struct PipelineRunner {
         return result
     }
 
-    /// Maps any error to an exit status and a message safe to print (foreign errors are not printed).
+    /// Classifies `error` (see ``classify(_:runID:)``) and logs the run's end, so log readers (JSON
+    /// ones included) see every failure as an event, not only as the CLI's closing line.
     private func failure(_ error: any Error, runID: Int64?) -> RunResult {
+        logFailure(classify(error, runID: runID))
+    }
+
+    @discardableResult
+    private func logFailure(_ result: RunResult) -> RunResult {
+        var metadata: Logger.Metadata = [
+            "error": .safe(SafeText(result.message?.description ?? "failed")), "exit": .safe(result.status),
+        ]
+        if let runID = result.runID { metadata["run"] = .safe(runID) }
+        logger.error("run failed", metadata: metadata)
+        return result
+    }
+
+    /// The pipeline lock was lost mid-run and another run holds it now.
+    private struct LockLost: Error {}
+
+    /// Maps any error to an exit status and a message safe to print (foreign errors are not printed).
+    private func classify(_ error: any Error, runID: Int64?) -> RunResult {
         switch error {
         case let error as PostgresError:
             let status: ExitStatus = error.kind == .connectionFailed || error.kind == .connectionLost || error.isTransient
@@ -250,6 +277,9 @@ package struct PipelineRunner {
             return RunResult(runID: runID, status: .configuration, message: SafeMessage(trusted: error.description))
         case let error as StageFailure:
             return RunResult(runID: runID, status: .configuration, message: error.message)
+        case is LockLost:
+            return RunResult(
+                runID: runID, status: .locked, message: "lost the pipeline lock: another run of this pipeline took over")
         case let error as UploadError:
             return RunResult(runID: runID, status: .dataRejected, message: SafeMessage(trusted: error.description))
         default:

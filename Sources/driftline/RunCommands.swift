@@ -3,6 +3,7 @@ import DriftlineCore
 import DriftlinePipeline
 import DriftlinePostgres
 import Foundation
+import Logging
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -32,7 +33,7 @@ struct RunCommand: ParsableCommand {
         let logger = logging.makeLogger()
         var config: PipelineConfig
         do { config = try PipelineConfig.load(path: pipeline) } catch {
-            try finish(RunResult(runID: nil, status: .configuration, message: SafeMessage(trusted: error.description)))
+            try finish(RunResult(runID: nil, status: .configuration, message: SafeMessage(trusted: error.description)), logging, logged: false)
         }
         if let inbox { config.inbox = inbox }
         if let archive { config.archive = archive }
@@ -42,7 +43,7 @@ struct RunCommand: ParsableCommand {
         let day = try parseDate(asOf)
         let url: String
         do { url = try Database.url() } catch {
-            try finish(RunResult(runID: nil, status: .databaseUnavailable, message: SafeMessage(trusted: "\(error)")))
+            try finish(RunResult(runID: nil, status: .databaseUnavailable, message: SafeMessage(trusted: "\(error)")), logging, logged: false)
         }
         var options = PipelineRunner.Options()
         options.worker = worker
@@ -50,7 +51,7 @@ struct RunCommand: ParsableCommand {
         options.showProgress = true
         let result = PipelineRunner(databaseURL: url, logger: logger, options: options).run(config: config, asOf: day)
         printSummary(result)
-        try finish(result)
+        try finish(result, logging, logged: true)
     }
 }
 
@@ -68,11 +69,11 @@ struct ResumeCommand: ParsableCommand {
         options.showProgress = true
         let url: String
         do { url = try Database.url() } catch {
-            try finish(RunResult(runID: nil, status: .databaseUnavailable, message: SafeMessage(trusted: "\(error)")))
+            try finish(RunResult(runID: nil, status: .databaseUnavailable, message: SafeMessage(trusted: "\(error)")), logging, logged: false)
         }
         let result = PipelineRunner(databaseURL: url, logger: logging.makeLogger(), options: options).resume(runID: runID)
         printSummary(result)
-        try finish(result)
+        try finish(result, logging, logged: true)
     }
 }
 
@@ -91,13 +92,25 @@ struct RerunCommand: ParsableCommand {
         options.waitSeconds = wait
         let url: String
         do { url = try Database.url() } catch {
-            try finish(RunResult(runID: nil, status: .databaseUnavailable, message: SafeMessage(trusted: "\(error)")))
+            try finish(RunResult(runID: nil, status: .databaseUnavailable, message: SafeMessage(trusted: "\(error)")), logging, logged: false)
         }
         let result = PipelineRunner(databaseURL: url, logger: logging.makeLogger(), options: options)
             .rerun(runID: runID, stage: stage, downstream: downstream)
         printSummary(result)
-        try finish(result)
+        try finish(result, logging, logged: true)
     }
+}
+
+/// Ends a run command with the result's exit code. The failure message goes to stderr as a plain
+/// `driftline: …` line, except with `--log-format json`, where stderr holds only JSON events: there the
+/// runner already logged it (`logged`), or it is logged here.
+func finish(_ result: RunResult, _ logging: LoggingOptions, logged: Bool) throws -> Never {
+    guard logging.format == .json, result.status != .ok else { try finish(result) }
+    if !logged, let message = result.message {
+        logging.makeLogger().error(
+            "run failed", metadata: ["error": .safe(SafeText(message.description)), "exit": .safe(result.status)])
+    }
+    throw ExitCode(result.status.rawValue)
 }
 
 /// The one-line summary on stdout, for people and scripts.

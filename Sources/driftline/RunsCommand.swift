@@ -1,5 +1,6 @@
 import ArgumentParser
 import DriftlineCore
+import DriftlinePipeline
 import DriftlinePostgres
 import Foundation
 
@@ -14,9 +15,10 @@ struct RunsCommand: ParsableCommand {
         @Flag(help: "JSON for scripts.") var json = false
 
         func run() throws {
-            let connection = try PGConnection(url: try Database.url())
-            try Migrator.migrate(connection)
-            let runs = try RunStore.recent(limit: limit, on: connection)
+            let runs = try withDatabase { connection in
+                try Migrator.migrate(connection)
+                return try RunStore.recent(limit: limit, on: connection)
+            }
             if json { return printJSON(runs) }
             print("RUN  PIPELINE          STATUS     AS-OF       STARTED               DURATION  STAGES")
             for run in runs {
@@ -35,9 +37,9 @@ struct RunsCommand: ParsableCommand {
         @Flag(help: "JSON for scripts.") var json = false
 
         func run() throws {
-            let connection = try PGConnection(url: try Database.url())
-            guard let run = try RunStore.run(runID, on: connection) else {
-                throw ValidationError("no run with id \(runID)")
+            guard let run = try withDatabase({ connection in try RunStore.run(runID, on: connection) }) else {
+                FileHandle.standardError.write(Data("driftline: no run with id \(runID)\n".utf8))
+                throw ExitCode(ExitStatus.configuration.rawValue)
             }
             if json { return printJSON(run) }
             print("run \(run.runID)  pipeline \(run.pipeline)  status \(run.status)  as-of \(run.asOf)")
@@ -54,6 +56,16 @@ struct RunsCommand: ParsableCommand {
                 if let error = stage.error { print("          error: \(error)") }
             }
         }
+    }
+}
+
+/// Runs `body` on a connection; an unreachable database exits 69 like the run commands.
+private func withDatabase<T>(_ body: (PGConnection) throws -> T) throws -> T {
+    do {
+        return try body(PGConnection(url: try Database.url()))
+    } catch let error as PostgresError where error.kind == .connectionFailed || error.kind == .connectionLost {
+        FileHandle.standardError.write(Data("driftline: \(error)\n".utf8))
+        throw ExitCode(ExitStatus.databaseUnavailable.rawValue)
     }
 }
 

@@ -187,6 +187,27 @@ struct LoadTests {
         #expect(harness.workspace.files(in: "inbox").count == 3)
     }
 
+    @Test func aMalformedRulesFileStopsTheRunBeforeAnyFileIsTouched() throws {
+        let harness = try LoadHarness()
+        try harness.workspace.drop(Claims.file(rows: 3), customer: "acme-clinic", name: "a.csv")
+        let broken = """
+            rules:
+              - id: broken-pattern
+                kind: pattern
+                field: payer
+                pattern: '([A-Z'
+                severity: error
+                message: payer looks wrong
+            """
+        try broken.write(to: harness.workspace.root.appendingPathComponent("rules/zz-broken.yaml"), atomically: true, encoding: .utf8)
+        let result = try harness.run()
+        #expect(result.status == .configuration)
+        let message = result.message?.description ?? ""
+        #expect(message.contains("zz-broken.yaml:5") && message.contains("broken-pattern"), "\(message)")
+        #expect(harness.workspace.files(in: "inbox") == ["acme-clinic/a.csv"])
+        #expect(try harness.database.int("SELECT count(*) FROM driftline.inbox_files") == 0)
+    }
+
     /// Every bad input of the issue: reported with file and line, the run goes on, nothing lost.
     @Test func badInputsAreReportedAndTheRunGoesOn() throws {
         let harness = try LoadHarness(maxRejectRate: 0.2)

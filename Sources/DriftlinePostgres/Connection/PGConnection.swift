@@ -20,6 +20,9 @@ package final class PGConnection {
         }
         // Server text can quote values: ask for the least and never surface it anyway.
         PQsetErrorVerbosity(handle, PQERRORS_SQLSTATE)
+        // libpq's default notice processor prints notices and asynchronous errors ("WARNING:  57P01"
+        // when the server shuts down) straight to stderr, breaking the one-event-per-line log.
+        PQsetNoticeProcessor(handle, { _, _ in }, nil)
         self.handle = handle
         try execute("SET client_min_messages = warning", operation: "configure session")
     }
