@@ -33,7 +33,7 @@ package struct LoadStage: PipelineStage {
             logger.info("files still settling, left for a later run", metadata: ["files": .safe(scan.unsettled.count)])
         }
         var counters: [String: Int64] = ["files_skipped": Int64(scan.problems.count)]
-        removeOrphanedReports(staging: staging(config), logger: logger)
+        removeOrphanedReports(config, context: context)
 
         // 1. Register what is in the inbox (content-addressed, so concurrent workers agree).
         for candidate in scan.candidates {
@@ -48,11 +48,15 @@ package struct LoadStage: PipelineStage {
             let registration = try context.retry.run(logger: logger, operation: "register upload") { _ in
                 try InboxQueue.register(candidate, sha256: sha256, runID: context.runID, on: context.connections.connection())
             }
-            if case .alreadyDone(let uploadID, let status) = registration {
+            if case .alreadyDone(let fileID, let uploadID, let status) = registration {
                 let loaded = status == "loaded"
                 let root = loaded ? config.archive : config.rejected
                 let folder = loaded ? archiveFolder(root, candidate.customerID, context.asOf) : (root as NSString).appendingPathComponent(candidate.customerID)
                 let moved = try? FileMover.move(candidate.path, into: folder)
+                if let moved {
+                    // A run killed between commit and filing left this upload's reports staged.
+                    moveStagedReports(from: stagedReports(config, fileID: fileID), besides: moved)
+                }
                 logger.notice(
                     "upload already processed, not loaded again",
                     metadata: [
@@ -81,27 +85,52 @@ package struct LoadStage: PipelineStage {
         (config.rejected as NSString).appendingPathComponent(".staging")
     }
 
-    /// Reject reports being written are `rejects-<host>-<pid>-<uuid>.csv`: the host keeps workers on
-    /// other machines (sharing the folder) apart, the pid says whether the writer is alive.
-    private static let reportPrefix = "rejects-\(ProcessInfo.processInfo.hostName)-"
+    /// Reports of an upload are written to `rejected/.staging/<file id>/` inside its transaction and
+    /// filed beside the upload after the commit. The folder is keyed by the queue entry, so a load
+    /// that is retried overwrites it, and a run killed after the commit finds it again when the
+    /// file shows up as already processed.
+    private func stagedReports(_ config: PipelineConfig, fileID: Int64) -> String {
+        (staging(config) as NSString).appendingPathComponent(String(fileID))
+    }
 
-    /// Removes reject reports left half-written by a killed process of this host: they hold raw
-    /// rows, and the upload they belong to was rolled back (it loads again, with a new report) or
-    /// committed (its rejects are in `driftline.rejects`).
-    private func removeOrphanedReports(staging: String, logger: Logger) {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: staging) else { return }
+    /// Removes staged reports whose upload is done and no longer in the inbox: they hold raw rows
+    /// (the reject report) and nothing will claim them.
+    private func removeOrphanedReports(_ config: PipelineConfig, context: StageContext) {
+        let folder = staging(config)
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        let ids = names.compactMap { Int64($0) }
+        guard !ids.isEmpty, let connection = try? context.connections.connection(),
+            let rows = try? connection.query(
+                "SELECT file_id, path FROM driftline.inbox_files WHERE state = 'done' AND file_id = ANY($1::bigint[])",
+                ["{" + ids.map(String.init).joined(separator: ",") + "}"], operation: "find orphaned reports")
+        else { return }
         var removed = 0
-        for name in names where name.hasPrefix(Self.reportPrefix) {
-            guard let pid = Int32(name.dropFirst(Self.reportPrefix.count).prefix { $0 != "-" }), pid != getpid(),
-                kill(pid, 0) != 0, errno == ESRCH
-            else { continue }
-            if (try? FileManager.default.removeItem(atPath: (staging as NSString).appendingPathComponent(name))) != nil {
+        for row in rows.rows where !FileManager.default.fileExists(atPath: row[1]!) {
+            if (try? FileManager.default.removeItem(atPath: (folder as NSString).appendingPathComponent(row[0]!))) != nil {
                 removed += 1
             }
         }
         if removed > 0 {
-            logger.notice("removed reject reports left by killed runs", metadata: ["files": .safe(removed)])
+            context.logger.notice("removed staged reports of uploads no longer in the inbox", metadata: ["uploads": .safe(removed)])
         }
+    }
+
+    /// Files the staged reports beside the upload at `uploadPath`; returns the reject report's path if any.
+    @discardableResult
+    private func moveStagedReports(from folder: String, besides uploadPath: String) -> String? {
+        let manager = FileManager.default
+        guard manager.fileExists(atPath: folder) else { return nil }
+        let destination = (uploadPath as NSString).deletingLastPathComponent
+        let name = (uploadPath as NSString).lastPathComponent
+        var rejects: String?
+        for suffix in ["rejects.csv", "report.json", "report.html"] {
+            let staged = (folder as NSString).appendingPathComponent(suffix)
+            guard manager.fileExists(atPath: staged) else { continue }
+            let target = FileMover.uniquePath(in: destination, name: name + "." + suffix)
+            if (try? manager.moveItem(atPath: staged, toPath: target)) != nil, suffix == "rejects.csv" { rejects = target }
+        }
+        try? manager.removeItem(atPath: folder)
+        return rejects
     }
 
     private func archiveFolder(_ root: String, _ customer: String, _ day: Int32) -> String {
@@ -112,26 +141,30 @@ package struct LoadStage: PipelineStage {
     private func loadNext(loader: UploadLoader, context: StageContext) throws -> Bool {
         let connection = try context.connections.connection()
         let config = context.config
-        let stagingFolder = staging(config)
-        try FileManager.default.createDirectory(atPath: stagingFolder, withIntermediateDirectories: true)
-        let reportPath = (stagingFolder as NSString).appendingPathComponent(
-            "\(Self.reportPrefix)\(getpid())-\(UUID().uuidString).csv")
-        defer { try? FileManager.default.removeItem(atPath: reportPath) }
-
         let result: (InboxQueue.Entry, LoadOutcome?)? = try connection.transaction {
             guard let entry = try InboxQueue.claimNext(on: connection) else { return nil }
             guard FileManager.default.fileExists(atPath: entry.file.path) else {
                 try InboxQueue.complete(entry, uploadID: nil, on: connection)
                 return (entry, nil)
             }
-            let report = try RejectReportWriter(path: reportPath)
+            let reports = stagedReports(config, fileID: entry.fileID)
+            try? FileManager.default.removeItem(atPath: reports)  // from an attempt that rolled back
+            try FileManager.default.createDirectory(atPath: reports, withIntermediateDirectories: true)
+            let rejectsPath = (reports as NSString).appendingPathComponent("rejects.csv")
+            let rejectReport = try RejectReportWriter(path: rejectsPath)
             var logger = context.logger
             logger[metadataKey: "upload.file"] = .safe(SafeText(entry.file.fileName))
             logger[metadataKey: "customer"] = .safe(SafeText(entry.file.customerID))
             var loaderForFile = loader
             loaderForFile.logger = logger
-            let outcome = try loaderForFile.load(entry.file, runID: context.runID, rejectReport: report, on: connection)
-            try report.close()
+            let outcome = try loaderForFile.load(entry.file, runID: context.runID, rejectReport: rejectReport, on: connection)
+            try rejectReport.close()
+            if outcome.rowsRejected == 0 && outcome.error == nil { try? FileManager.default.removeItem(atPath: rejectsPath) }
+            // The validation report (positions and rules only), staged before the commit it describes.
+            try FileMover.writeAtomically(
+                Data(outcome.report.renderJSON().utf8), to: (reports as NSString).appendingPathComponent("report.json"))
+            try FileMover.writeAtomically(
+                Data(outcome.report.renderHTML().utf8), to: (reports as NSString).appendingPathComponent("report.html"))
             try InboxQueue.complete(entry, uploadID: outcome.uploadID, on: connection)
             var counters: [String: Int64] = [
                 "rows_read": Int64(outcome.rowsRead), "rows_loaded": Int64(outcome.rowsLoaded),
@@ -147,14 +180,14 @@ package struct LoadStage: PipelineStage {
             return true
         }
         CrashPoint.reach("load.after_commit")
-        file(entry: entry, outcome: outcome, reportPath: reportPath, context: context)
+        file(entry: entry, outcome: outcome, reports: stagedReports(config, fileID: entry.fileID), context: context)
         context.progress?.rowsRead(outcome.rowsRead)
         context.progress?.fileDone(bytes: outcome.bytes)
         return true
     }
 
     /// Moves the upload (and its reject report) out of the inbox after its transaction committed.
-    private func file(entry: InboxQueue.Entry, outcome: LoadOutcome, reportPath: String, context: StageContext) {
+    private func file(entry: InboxQueue.Entry, outcome: LoadOutcome, reports: String, context: StageContext) {
         let config = context.config
         let customer = entry.file.customerID
         let folder =
@@ -173,19 +206,9 @@ package struct LoadStage: PipelineStage {
         do {
             let moved = try FileMover.move(entry.file.path, into: folder)
             metadata["moved_to"] = .safe(SafeText(moved))
-            let movedName = (moved as NSString).lastPathComponent
-            if outcome.rowsRejected > 0 || outcome.error != nil {
-                let target = FileMover.uniquePath(in: folder, name: movedName + ".rejects.csv")
-                try FileManager.default.moveItem(atPath: reportPath, toPath: target)
-                metadata["report"] = .safe(SafeText(target))
+            if let rejects = moveStagedReports(from: reports, besides: moved) {
+                metadata["report"] = .safe(SafeText(rejects))
             }
-            // The validation report (positions and rules only) beside the upload, for the analyst.
-            try FileMover.writeAtomically(
-                Data(outcome.report.renderJSON().utf8),
-                to: FileMover.uniquePath(in: folder, name: movedName + ".report.json"))
-            try FileMover.writeAtomically(
-                Data(outcome.report.renderHTML().utf8),
-                to: FileMover.uniquePath(in: folder, name: movedName + ".report.html"))
         } catch {
             context.logger.error("could not move the upload out of the inbox", metadata: ["file": .safe(SafeText(entry.file.path))])
         }

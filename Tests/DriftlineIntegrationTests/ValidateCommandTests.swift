@@ -51,7 +51,7 @@ struct ValidateCommandTests {
             ["validate", file, "--rules", workspace.root.appendingPathComponent("rules").path], in: workspace.path,
             databaseURL: nil)
         #expect(result.status == 78)
-        #expect(result.stderr.contains("broken.yaml:2") && result.stderr.contains("oops"), "\(result.stderr)")
+        #expect(result.stderr.contains("broken.yaml:3") && result.stderr.contains("oops"), "\(result.stderr)")
     }
 
     @Test func findingsNeverEchoValues() throws {

@@ -144,6 +144,12 @@ package final class CSVReader {
                 fieldCount = 0
             }
             try appendRaw(start, length)
+            if parser.pstate == 0 && endsLine && splitPlainLine(length) {
+                // Fast path: a whole line without quotes, split in place (fields point into `raw`).
+                chunkStart += length
+                currentLine += 1
+                return makeRecord(line: recordLine, fieldCount: fieldCount, error: nil, fields: raw)
+            }
             let parsed = withUnsafeMutablePointer(to: &parser) { parserPointer in
                 csv_parse(
                     parserPointer, start, length, csvFieldCallback, csvRecordCallback,
@@ -177,9 +183,55 @@ package final class CSVReader {
         }
     }
 
-    private func makeRecord(line: Int, fieldCount: Int, error: StructuralError?) -> CSVRecord {
+    /// Splits the line just copied to `raw` (`length` bytes, ending in LF) on commas, exactly as libcsv
+    /// would in this configuration (strict, no trimming, empty = NULL), when it holds no quote and no CR
+    /// other than a CRLF terminator and is not blank. Returns `false`, with nothing recorded, otherwise:
+    /// then libcsv parses the line (quoted fields, stray quotes, bare CRs, blank lines).
+    @inline(__always)
+    private func splitPlainLine(_ length: Int) -> Bool {
+        var end = length - 1
+        if end > 0 && raw[end - 1] == 0x0D { end -= 1 }
+        guard end > 0 else { return false }
+        fieldCount = 0
+        var fieldStart = 0
+        var index = 0
+        while index < end {
+            let byte = raw[index]
+            if byte == 0x2C {
+                appendOffset(fieldStart, index &- fieldStart)
+                fieldStart = index &+ 1
+            } else if byte == 0x22 || byte == 0x0D {
+                fieldCount = 0
+                return false
+            }
+            index &+= 1
+        }
+        appendOffset(fieldStart, end &- fieldStart)
+        return true
+    }
+
+    /// Records a field at `start` (`count` bytes; 0 = empty, NULL) of the fast path's line in `raw`.
+    @inline(__always)
+    private func appendOffset(_ start: Int, _ count: Int) {
+        if 2 * (fieldCount + 1) > offsetsCapacity { growOffsets() }
+        offsets[2 &* fieldCount] = count > 0 ? Int32(truncatingIfNeeded: start) : 0
+        offsets[2 &* fieldCount &+ 1] = count > 0 ? Int32(truncatingIfNeeded: count) : -1
+        fieldCount &+= 1
+    }
+
+    private func growOffsets() {
+        let grown = UnsafeMutablePointer<Int32>.allocate(capacity: offsetsCapacity * 2)
+        grown.update(from: offsets, count: offsetsCapacity)
+        offsets.deallocate()
+        offsets = grown
+        offsetsCapacity *= 2
+    }
+
+    private func makeRecord(
+        line: Int, fieldCount: Int, error: StructuralError?, fields: UnsafeMutablePointer<UInt8>? = nil
+    ) -> CSVRecord {
         CSVRecord(
-            line: line, fieldCount: fieldCount, structuralError: error, fields: UnsafePointer(fieldBytes),
+            line: line, fieldCount: fieldCount, structuralError: error, fields: UnsafePointer(fields ?? fieldBytes),
             offsets: UnsafePointer(offsets), raw: UnsafeBufferPointer(start: raw, count: rawCount))
     }
 
@@ -262,13 +314,7 @@ package final class CSVReader {
 
     @inline(__always)
     fileprivate func appendField(_ pointer: UnsafeRawPointer?, _ count: Int) {
-        if 2 * (fieldCount + 1) > offsetsCapacity {
-            let grown = UnsafeMutablePointer<Int32>.allocate(capacity: offsetsCapacity * 2)
-            grown.update(from: offsets, count: offsetsCapacity)
-            offsets.deallocate()
-            offsets = grown
-            offsetsCapacity *= 2
-        }
+        if 2 * (fieldCount + 1) > offsetsCapacity { growOffsets() }
         if let pointer {
             if fieldBytesCount + count > fieldBytesCapacity {
                 var capacity = fieldBytesCapacity

@@ -21,7 +21,7 @@ package struct InboxQueue {
         /// Someone else queued the same content and has not finished it: leave it alone.
         case alreadyQueued
         /// The same content was loaded (or rejected) before.
-        case alreadyDone(uploadID: Int64?, status: String?)
+        case alreadyDone(fileID: Int64, uploadID: Int64?, status: String?)
     }
 
     /// Registers an inbox file (customer row created on first sight).
@@ -42,7 +42,7 @@ package struct InboxQueue {
         if let id = inserted.scalar.flatMap({ Int64($0) }) { return .queued(id) }
         let existing = try connection.query(
             """
-            SELECT f.state, f.upload_id, u.status FROM driftline.inbox_files f
+            SELECT f.state, f.upload_id, u.status, f.file_id FROM driftline.inbox_files f
               LEFT JOIN driftline.uploads u USING (upload_id)
              WHERE f.customer_id = $1 AND f.sha256 = $2
             """, [candidate.customerID, sha256], operation: "look up queued file")
@@ -53,7 +53,7 @@ package struct InboxQueue {
                 [candidate.customerID, sha256, candidate.path, candidate.fileName], operation: "refresh queued path")
             return .alreadyQueued
         }
-        return .alreadyDone(uploadID: row[1].flatMap { Int64($0) }, status: row[2])
+        return .alreadyDone(fileID: Int64(row[3]!)!, uploadID: row[1].flatMap { Int64($0) }, status: row[2])
     }
 
     /// Claims the oldest queued file not claimed by another transaction; call inside a transaction.

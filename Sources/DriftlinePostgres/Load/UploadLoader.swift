@@ -170,13 +170,19 @@ package struct UploadLoader {
 
         if candidates > 0 {
             // Confirm the filter's candidates exactly: a later line repeating an earlier valid claim_id.
+            // The few candidates are hashed and the staging table scanned once against them (hashing all
+            // of staging, as a plain EXISTS plans without statistics, took twice as long at 1M rows).
             let duplicates = try connection.query(
                 """
+                WITH candidates AS MATERIALIZED (
+                    SELECT line_no, claim_id FROM staging_claims WHERE dup_candidate AND reject_rule IS NULL),
+                duplicates AS (
+                    SELECT DISTINCT c.line_no FROM candidates c
+                      JOIN staging_claims e ON e.claim_id = c.claim_id AND e.line_no < c.line_no AND e.reject_rule IS NULL)
                 UPDATE staging_claims s
                    SET reject_rule = $1, reject_column = 'claim_id', reject_message = $2
-                 WHERE s.dup_candidate AND s.reject_rule IS NULL
-                   AND EXISTS (SELECT 1 FROM staging_claims e
-                                WHERE e.claim_id = s.claim_id AND e.line_no < s.line_no AND e.reject_rule IS NULL)
+                  FROM duplicates d
+                 WHERE s.line_no = d.line_no
                 RETURNING s.line_no
                 """,
                 [BuiltinRule.duplicateClaim.rawValue, BuiltinRule.duplicateClaim.message.description],
