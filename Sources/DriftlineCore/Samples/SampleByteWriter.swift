@@ -114,12 +114,12 @@ final class SampleByteWriter {
     /// A date as `YYYY-MM-DD`.
     @inline(__always)
     func date(_ days: Int) {
-        let civil = SampleCalendar.civil(days)
-        digits(civil.year, width: 4)
+        let civil = CivilDate.civil(Int32(days))
+        digits(Int(civil.year), width: 4)
         byte(UInt8(ascii: "-"))
-        digits(civil.month, width: 2)
+        digits(Int(civil.month), width: 2)
         byte(UInt8(ascii: "-"))
-        digits(civil.day, width: 2)
+        digits(Int(civil.day), width: 2)
     }
 
     private static let hexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)

@@ -84,7 +84,7 @@ package struct SampleGenerator: Sendable {
         let customers = config.effectiveCustomerIDs
         try validate(config, customers: customers)
 
-        let asOf = SampleCalendar.days(year: config.asOf.year, month: config.asOf.month, day: config.asOf.day)
+        let asOf = Int(CivilDate.days(year: Int32(config.asOf.year), month: Int32(config.asOf.month), day: Int32(config.asOf.day)))
         let model = SampleModel(asOf: asOf, seed: config.seed, drift: config.drift)
         let rowCounts = SampleModel.customerRows(rows: config.rows, customers: customers.count)
         let totalDirty = Int((config.dirtyFraction * Double(config.rows)).rounded())
@@ -160,7 +160,9 @@ package struct SampleGenerator: Sendable {
             throw fail("dirty fraction must be in 0...1")
         }
         let (year, month, day) = config.asOf
-        guard SampleCalendar.isValid(year: year, month: month, day: day), year >= 1900 else {
+        guard (1900...9999).contains(year), (1...12).contains(month), day >= 1,
+            day <= CivilDate.daysInMonth(year: Int32(year), month: Int32(month))
+        else {
             throw fail("as-of date is not a valid date")
         }
         var seen = Set<String>()
