@@ -24,7 +24,7 @@ struct RunsCommand: ParsableCommand {
             for run in runs {
                 let stages = run.stages.map { "\($0.stage):\($0.status)" }.joined(separator: " ")
                 print(
-                    pad(String(run.runID), 5) + pad(run.pipeline, 18) + pad(run.status, 11) + pad(run.asOf, 12)
+                    pad(String(run.runID), 5) + pad(run.pipeline, 18) + pad(run.abandoned ? "abandoned" : run.status, 11) + pad(run.asOf, 12)
                         + pad(run.startedAt, 22) + pad(run.durationSeconds.map { String(format: "%.1fs", $0) } ?? "-", 10)
                         + stages)
             }
@@ -43,6 +43,9 @@ struct RunsCommand: ParsableCommand {
             }
             if json { return printJSON(run) }
             print("run \(run.runID)  pipeline \(run.pipeline)  status \(run.status)  as-of \(run.asOf)")
+            if run.abandoned {
+                print("its process (pid \(run.pid ?? 0) on this host) is gone: `driftline resume \(run.runID)` continues it")
+            }
             print("started \(run.startedAt)  finished \(run.finishedAt ?? "-")")
             if let error = run.error { print("error: \(error)") }
             for (key, value) in run.parameters.sorted(by: { $0.key < $1.key }) { print("  \(key) = \(value)") }

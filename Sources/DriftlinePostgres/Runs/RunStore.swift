@@ -1,6 +1,10 @@
 import DriftlineCore
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Run history and stage checkpoints in `driftline.runs` and `driftline.stage_runs`.
 package struct RunStore {
     package enum StageStatus: String, Sendable, LogSafe, Codable {
@@ -30,6 +34,11 @@ package struct RunStore {
         package var finishedAt: String?
         package var durationSeconds: Double?
         package var error: String?
+        package var host: String?
+        package var pid: Int?
+        /// `running`, but its process on this host is gone (killed, or the database died under it):
+        /// resume it.
+        package var abandoned: Bool
         package var stages: [StageRecord]
     }
 
@@ -136,7 +145,7 @@ package struct RunStore {
             SELECT r.run_id, r.pipeline, r.status, r.as_of::text, r.parameters::text,
                    to_char(r.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
                    to_char(r.finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-                   extract(epoch FROM r.finished_at - r.started_at)::float8, r.error
+                   extract(epoch FROM r.finished_at - r.started_at)::float8, r.error, r.host, r.pid::text
               FROM driftline.runs r WHERE \(condition) ORDER BY r.run_id DESC LIMIT \(limit)
             """, parameters, operation: "read runs")
         var records: [RunRecord] = []
@@ -159,11 +168,15 @@ package struct RunStore {
                     summary: (try? JSONDecoder().decode([String: Int64].self, from: Data(stage[7]!.utf8))) ?? [:],
                     error: stage[8])
             }
+            let pid = row[10].flatMap { Int($0) }
+            let abandoned =
+                row[2] == "running" && row[9] == ProcessInfo.processInfo.hostName
+                && pid.map { kill(pid_t($0), 0) != 0 && errno == ESRCH } == true
             records.append(
                 RunRecord(
                     runID: id, pipeline: row[1]!, status: row[2]!, asOf: row[3]!, parameters: parameters,
                     startedAt: row[5]!, finishedAt: row[6], durationSeconds: row[7].flatMap(Double.init), error: row[8],
-                    stages: stages))
+                    host: row[9], pid: pid, abandoned: abandoned, stages: stages))
         }
         return records
     }
