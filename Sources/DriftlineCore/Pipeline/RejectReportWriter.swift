@@ -48,6 +48,14 @@ package final class RejectReportWriter {
         rowsWritten += 1
     }
 
+    /// Starts the report over (the load is being redone another way).
+    package func restart() throws {
+        buffer.removeAll(keepingCapacity: true)
+        try handle.truncate(atOffset: 0)
+        rowsWritten = 0
+        append("line,column,rule,severity,message,original_line\n")
+    }
+
     package func close() throws {
         try flush()
         try handle.close()

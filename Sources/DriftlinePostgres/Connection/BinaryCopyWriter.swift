@@ -76,6 +76,12 @@ package struct BinaryCopyWriter: ~Copyable {
         appendInt32(value)
     }
 
+    @inline(__always) package mutating func int64(_ value: Int64) {
+        appendInt32(8)
+        appendInt32(Int32(truncatingIfNeeded: value >> 32))
+        appendInt32(Int32(truncatingIfNeeded: value))
+    }
+
     @inline(__always) package mutating func bool(_ value: Bool) {
         appendInt32(1)
         append(value ? 1 : 0)

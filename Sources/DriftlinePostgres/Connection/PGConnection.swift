@@ -24,7 +24,9 @@ package final class PGConnection {
         // when the server shuts down) straight to stderr, breaking the one-event-per-line log.
         PQsetNoticeProcessor(handle, { _, _ in }, nil)
         self.handle = handle
-        try execute("SET client_min_messages = warning", operation: "configure session")
+        // temp_buffers before any temporary table is touched: the merge path's staging table then stays
+        // in memory instead of being written out through an 8 MB buffer.
+        try execute("SET client_min_messages = warning; SET temp_buffers = '256MB'", operation: "configure session")
     }
 
     deinit { PQfinish(handle) }
@@ -99,10 +101,12 @@ package final class PGConnection {
     /// Streams binary COPY data into `table`.
     ///
     /// - Important: `table` and `columns` come from code, never from an upload.
+    /// - Returns: the number of rows the server stored.
+    @discardableResult
     package func copyBinary(
         into table: String, columns: [String], operation: String,
         writeRows: (inout BinaryCopyWriter) throws -> Void
-    ) throws {
+    ) throws -> Int {
         let sql = "COPY \(table) (\(columns.joined(separator: ", "))) FROM STDIN (FORMAT binary)"
         let start = PQexec(handle, sql)
         guard PQresultStatus(start) == PGRES_COPY_IN else {
@@ -126,13 +130,17 @@ package final class PGConnection {
             throw PostgresError(.connectionLost, operation: operation)
         }
         var failure: PostgresError?
+        var stored = 0
         while let result = PQgetResult(handle) {
             if PQresultStatus(result) != PGRES_COMMAND_OK, failure == nil {
                 failure = error(from: result, kind: .copyFailed, operation: operation)
+            } else if let tuples = PQcmdTuples(result) {
+                stored = Int(String(cString: tuples)) ?? 0
             }
             PQclear(result)
         }
         if let failure { throw failure }
+        return stored
     }
 
     func putCopyData(_ bytes: UnsafeRawBufferPointer) throws(PostgresError) {

@@ -22,9 +22,17 @@ package struct LoadOutcome: Sendable {
     package var report: ValidationReport
 }
 
-/// Loads one upload atomically: validation, binary COPY into a temporary staging table, duplicate
-/// check, merge into `driftline.claims`, the `uploads` row, its rejects and rule counts — all in the
-/// caller's transaction, so all of it commits or none of it does.
+/// Loads one upload atomically: the `uploads` row, the claims, its rejects and rule counts — all in
+/// the caller's transaction, so all of it commits or none of it does.
+///
+/// Two ways in, both inside that transaction:
+/// - **Direct** (first try): valid rows are binary-COPYed straight into `driftline.claims` (COPY's
+///   batched inserts run at psql `\copy` speed), rejected rows are spilled to a temporary file of
+///   positions and rule ids and COPYed into `driftline.rejects` afterwards.
+/// - **Staged merge** (when a claim of the file is already stored — a resend — or repeats within the
+///   file, which the primary key reports as a unique violation): the direct attempt is rolled back to
+///   its savepoint and the file is read again into a temporary staging table, repeated claim ids are
+///   confirmed and rejected on their later lines, and the rest is merged with `ON CONFLICT DO UPDATE`.
 package struct UploadLoader {
     package struct File: Sendable {
         package var customerID: String
@@ -55,10 +63,13 @@ package struct UploadLoader {
 
     static let stagingColumns = [
         "line_no", "dup_candidate", "reject_rule", "reject_column", "reject_message",
-        "claim_id", "customer_id", "payer", "cpt_code", "cpt_group", "service_date", "submitted_date",
+        "customer_id", "claim_id", "payer", "cpt_code", "cpt_group", "service_date", "submitted_date",
         "decided_date", "outcome", "denial_reason", "billed_amount", "allowed_amount", "paid_amount",
         "patient_ref", "provider_npi",
     ]
+
+    static let directColumns = claimColumns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        + ["upload_id", "line_no"]
 
     static let claimColumns =
         "customer_id, claim_id, payer, cpt_code, cpt_group, service_date, submitted_date, decided_date, outcome, "
@@ -78,20 +89,106 @@ package struct UploadLoader {
                 """, [file.customerID, file.fileName, file.sha256, String(file.size), runID.map(String.init)],
                 operation: "insert upload"
             ).scalar!)!
-        var outcome = LoadOutcome(
+        let fresh = LoadOutcome(
             status: .loaded, uploadID: uploadID, bytes: file.size, report: ValidationReport(file: SafeText(file.fileName)))
-
-        let validator: UploadValidator
-        do {
-            validator = try UploadValidator(
-                source: try openUpload(path: file.path), expectedCustomer: file.customerID, rules: rules, groups: groups)
-        } catch let error as UploadError {
-            return try rejectWhole(outcome, error: error, rejectReport: rejectReport, on: connection)
-        } catch let error as InputError {
-            return try rejectWhole(outcome, error: UploadError(error, line: nil), rejectReport: rejectReport, on: connection)
+        try connection.execute("SAVEPOINT direct_load", operation: "savepoint")
+        if let outcome = try loadDirect(file, fresh, rejectReport: rejectReport, on: connection) {
+            CrashPoint.reach("load.before_commit")
+            return outcome
         }
-        outcome.unknownColumns = validator.header.unknownColumns
+        try connection.execute("ROLLBACK TO SAVEPOINT direct_load", operation: "roll back direct load")
+        try rejectReport.restart()
+        logger.info("claims already stored or repeated in the file: loading through staging and merge")
+        let outcome = try loadStaged(file, fresh, rejectReport: rejectReport, on: connection)
+        CrashPoint.reach("load.before_commit")
+        return outcome
+    }
 
+    /// Opens the upload and reads its header; `nil` (after recording the rejection) when the file
+    /// cannot be read as claims at all.
+    private func open(
+        _ file: File, _ outcome: inout LoadOutcome, rejectReport: RejectReportWriter, on connection: PGConnection
+    ) throws -> UploadValidator? {
+        do {
+            let validator = try UploadValidator(
+                source: try openUpload(path: file.path), expectedCustomer: file.customerID, rules: rules, groups: groups)
+            outcome.unknownColumns = validator.header.unknownColumns
+            return validator
+        } catch let error as UploadError {
+            outcome = try rejectWhole(outcome, error: error, rejectReport: rejectReport, on: connection)
+        } catch let error as InputError {
+            outcome = try rejectWhole(outcome, error: UploadError(error, line: nil), rejectReport: rejectReport, on: connection)
+        }
+        return nil
+    }
+
+    /// Counts a row's findings; for a rejected row, reports it to the analyst and returns its first error.
+    private func account(
+        _ row: UploadValidator.Row, _ validator: UploadValidator, _ outcome: inout LoadOutcome,
+        rejectReport: RejectReportWriter
+    ) throws -> Finding? {
+        CrashPoint.reach("load.copy")
+        for finding in validator.findings { outcome.report.add(finding) }
+        outcome.report.countRow(rejected: row.rejected, warned: row.warned)
+        if row.warned { outcome.rowsWarned += 1 }
+        guard row.rejected else { return nil }
+        outcome.rowsRejected += 1
+        let errors = validator.findings.filter { $0.severity == .error }
+        try rejectReport.add(findings: errors, raw: row.raw)
+        return errors[0]
+    }
+
+    /// The fast path; `nil` when a claim id collides (already stored, or repeated in the file).
+    private func loadDirect(
+        _ file: File, _ fresh: LoadOutcome, rejectReport: RejectReportWriter, on connection: PGConnection
+    ) throws -> LoadOutcome? {
+        var outcome = fresh
+        guard let validator = try open(file, &outcome, rejectReport: rejectReport, on: connection) else {
+            return outcome
+        }
+        let spill = try RejectSpill()
+        let uploadID = outcome.uploadID
+        let encoder = ClaimEncoder(groups: groups)
+        do {
+            outcome.rowsLoaded = try connection.copyBinary(
+                into: "driftline.claims", columns: Self.directColumns, operation: "COPY into claims"
+            ) { writer in
+                while let row = try validator.next() {
+                    if let first = try account(row, validator, &outcome, rejectReport: rejectReport) {
+                        try spill.append(line: row.line, finding: first)
+                        continue
+                    }
+                    try writer.beginRow(fields: 17)
+                    try encoder.write(row.claim, to: &writer)
+                    writer.int64(uploadID)
+                    writer.int32(Int32(truncatingIfNeeded: row.line))
+                }
+            }
+        } catch let error as UploadError {
+            outcome.rowsRead = validator.rowsRead
+            try connection.execute("ROLLBACK TO SAVEPOINT direct_load", operation: "discard partial load")
+            return try rejectWhole(outcome, error: error, rejectReport: rejectReport, on: connection)
+        } catch let error as PostgresError where error.isUniqueViolation {
+            return nil
+        }
+        outcome.rowsRead = validator.rowsRead
+        if try rejectIfOverRate(&outcome, rejectReport: rejectReport) {
+            try connection.execute("ROLLBACK TO SAVEPOINT direct_load", operation: "discard rejected file")
+            outcome.rowsLoaded = 0
+        }
+        try spill.copy(into: connection, uploadID: uploadID, customerID: file.customerID)
+        try finishUpload(outcome, on: connection)
+        return outcome
+    }
+
+    /// The merge path: staging table, exact duplicate check, `INSERT … ON CONFLICT DO UPDATE`.
+    private func loadStaged(
+        _ file: File, _ fresh: LoadOutcome, rejectReport: RejectReportWriter, on connection: PGConnection
+    ) throws -> LoadOutcome {
+        var outcome = fresh
+        guard let validator = try open(file, &outcome, rejectReport: rejectReport, on: connection) else {
+            return outcome
+        }
         try connection.execute(
             """
             CREATE TEMP TABLE staging_claims (
@@ -106,67 +203,36 @@ package struct UploadLoader {
             """, operation: "create staging table")
 
         var candidates = 0
-        var fileError: UploadError?
-        let groupNames = groups.names.map { Array($0.utf8) }
+        let encoder = ClaimEncoder(groups: groups)
         do {
             try connection.copyBinary(
                 into: "staging_claims", columns: Self.stagingColumns, operation: "COPY into staging"
             ) { writer in
                 while let row = try validator.next() {
-                    CrashPoint.reach("load.copy")
-                    for finding in validator.findings { outcome.report.add(finding) }
-                    outcome.report.countRow(rejected: row.rejected, warned: row.warned)
-                    if row.warned { outcome.rowsWarned += 1 }
+                    let first = try account(row, validator, &outcome, rejectReport: rejectReport)
                     try writer.beginRow(fields: 20)
                     writer.int32(Int32(truncatingIfNeeded: row.line))
                     writer.bool(row.duplicateCandidate)
-                    if row.rejected {
-                        outcome.rowsRejected += 1
-                        let first = validator.findings.first { $0.severity == .error }!
+                    if let first {
                         try writer.text(first.ruleID)
                         try writer.text(first.column)
                         try writer.text(first.message.description)
                         for _ in 0..<15 { writer.null() }
-                        try rejectReport.add(findings: validator.findings.filter { $0.severity == .error }, raw: row.raw)
                         continue
                     }
                     candidates += row.duplicateCandidate ? 1 : 0
                     writer.null()
                     writer.null()
                     writer.null()
-                    let claim = row.claim
-                    try writer.bytes(claim.bytes(.claimID))
-                    try writer.bytes(claim.bytes(.customerID))
-                    try writer.bytes(claim.bytes(.payer))
-                    try writer.bytes(claim.bytes(.cptCode))
-                    if let group = claim.cptGroup {
-                        try groupNames[Int(group)].withUnsafeBufferPointer { (name) throws(PostgresError) in
-                            try writer.bytes(name)
-                        }
-                    } else {
-                        writer.null()
-                    }
-                    writer.date(claim.dates[0])
-                    writer.date(claim.dates[1])
-                    writer.date(claim.dates[2])
-                    try writer.text(claim.outcome!.description)
-                    try writer.bytes(claim.bytes(.denialReason))
-                    writer.numeric(cents: claim.amounts[0])
-                    writer.numeric(cents: claim.amounts[1])
-                    writer.numeric(cents: claim.amounts[2])
-                    try writer.bytes(claim.bytes(.patientRef))
-                    try writer.bytes(claim.bytes(.providerNPI))
+                    try encoder.write(row.claim, to: &writer)
                 }
             }
         } catch let error as UploadError {
-            fileError = error
+            outcome.rowsRead = validator.rowsRead
+            try connection.execute("ROLLBACK TO SAVEPOINT before_copy", operation: "discard staging")
+            return try rejectWhole(outcome, error: error, rejectReport: rejectReport, on: connection)
         }
         outcome.rowsRead = validator.rowsRead
-
-        if let fileError {
-            try connection.execute("ROLLBACK TO SAVEPOINT before_copy", operation: "discard staging")
-            return try rejectWhole(outcome, error: fileError, rejectReport: rejectReport, on: connection)
-        }
 
         if candidates > 0 {
             // Confirm the filter's candidates exactly: a later line repeating an earlier valid claim_id.
@@ -187,34 +253,18 @@ package struct UploadLoader {
                 """,
                 [BuiltinRule.duplicateClaim.rawValue, BuiltinRule.duplicateClaim.message.description],
                 operation: "confirm duplicate claim ids")
-            if !duplicates.isEmpty {
-                outcome.rowsRejected += duplicates.rows.count
-                for line in duplicates.rows.map({ Int($0[0]!)! }).sorted() {
-                    let finding = Finding(
-                        line: line, column: ClaimColumn.claimID.name, ruleID: BuiltinRule.duplicateClaim.rawValue,
-                        severity: .error, message: BuiltinRule.duplicateClaim.message)
-                    outcome.report.add(finding)
-                    outcome.report.markRejected()
-                    try rejectReport.add(finding: finding)
-                }
+            outcome.rowsRejected += duplicates.rows.count
+            for line in duplicates.rows.map({ Int($0[0]!)! }).sorted() {
+                let finding = Finding(
+                    line: line, column: ClaimColumn.claimID.name, ruleID: BuiltinRule.duplicateClaim.rawValue,
+                    severity: .error, message: BuiltinRule.duplicateClaim.message)
+                outcome.report.add(finding)
+                outcome.report.markRejected()
+                try rejectReport.add(finding: finding)
             }
         }
 
-        let rejectRate = outcome.rowsRead == 0 ? 0 : Double(outcome.rowsRejected) / Double(outcome.rowsRead)
-        if rejectRate > maxRejectRate {
-            let percent = (rejectRate * 1000).rounded() / 10
-            let limit = (maxRejectRate * 1000).rounded() / 10
-            outcome.error = UploadError(
-                .rejectRate, "\(outcome.rowsRejected) of \(outcome.rowsRead) rows rejected (\(percent)%), above max_reject_rate \(limit)%")
-            outcome.status = .rejected
-            outcome.rowsRejected = outcome.rowsRead
-            let finding = Finding(
-                line: 0, column: nil, ruleID: "file.\(UploadError.Kind.rejectRate)", severity: .error,
-                message: outcome.error!.message)
-            outcome.report.add(finding)
-            outcome.report.fileError = outcome.error
-            try rejectReport.add(finding: finding)
-        } else {
+        if try !rejectIfOverRate(&outcome, rejectReport: rejectReport) {
             let merged = try connection.query(
                 """
                 INSERT INTO driftline.claims AS c (\(Self.claimColumns), upload_id, line_no)
@@ -227,7 +277,7 @@ package struct UploadLoader {
                     allowed_amount = EXCLUDED.allowed_amount, paid_amount = EXCLUDED.paid_amount,
                     patient_ref = EXCLUDED.patient_ref, provider_npi = EXCLUDED.provider_npi,
                     upload_id = EXCLUDED.upload_id, line_no = EXCLUDED.line_no, updated_at = now()
-                """, [String(uploadID)], operation: "merge claims")
+                """, [String(outcome.uploadID)], operation: "merge claims")
             outcome.rowsLoaded = merged.affected
         }
         try connection.query(
@@ -235,10 +285,30 @@ package struct UploadLoader {
             INSERT INTO driftline.rejects (upload_id, customer_id, line_no, column_name, rule_id, message)
             SELECT $1, $2, line_no, reject_column, reject_rule, reject_message
               FROM staging_claims WHERE reject_rule IS NOT NULL
-            """, [String(uploadID), file.customerID], operation: "record rejects")
+            """, [String(outcome.uploadID), file.customerID], operation: "record rejects")
         try finishUpload(outcome, on: connection)
-        CrashPoint.reach("load.before_commit")
         return outcome
+    }
+
+    /// Rejects the whole file when its rejected share is above `max_reject_rate`; returns whether it did.
+    private func rejectIfOverRate(_ outcome: inout LoadOutcome, rejectReport: RejectReportWriter) throws -> Bool {
+        let rejectRate = outcome.rowsRead == 0 ? 0 : Double(outcome.rowsRejected) / Double(outcome.rowsRead)
+        guard rejectRate > maxRejectRate else { return false }
+        let percent = (rejectRate * 1000).rounded() / 10
+        let limit = (maxRejectRate * 1000).rounded() / 10
+        let error = UploadError(
+            .rejectRate,
+            "\(outcome.rowsRejected) of \(outcome.rowsRead) rows rejected (\(percent)%), above max_reject_rate \(limit)%")
+        outcome.error = error
+        outcome.status = .rejected
+        outcome.rowsRejected = outcome.rowsRead
+        outcome.rowsLoaded = 0
+        let finding = Finding(
+            line: 0, column: nil, ruleID: "file.\(UploadError.Kind.rejectRate)", severity: .error, message: error.message)
+        outcome.report.add(finding)
+        outcome.report.fileError = error
+        try rejectReport.add(finding: finding)
+        return true
     }
 
     private func rejectWhole(

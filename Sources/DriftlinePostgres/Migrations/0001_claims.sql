@@ -54,7 +54,6 @@ CREATE TABLE driftline.claims (
     updated_at     timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (customer_id, claim_id)
 );
-CREATE INDEX claims_payer_decided_idx ON driftline.claims (payer, decided_date);
 
 -- One row per rejected line: position, rule and message. Never the value (the reject report file
 -- kept beside the upload holds the original line for the analyst).
