@@ -25,6 +25,9 @@ package enum ClaimColumn: Int, CaseIterable, Sendable, LogSafe {
 
     package var description: String { name }
 
+    /// The number of columns (`allCases.count` without building the array).
+    package static let count = 14
+
     package init?(name: String) {
         let lowered = name.lowercased()
         guard let match = Self.allCases.first(where: { $0.name == lowered }) else { return nil }

@@ -30,8 +30,9 @@ package struct ClaimFormat: Sendable {
             return false
         }
         row.base = record.base
-        for column in ClaimColumn.allCases {
-            let index = header.fieldIndex[column.rawValue]
+        for raw in 0..<ClaimColumn.count {
+            let column = ClaimColumn(rawValue: raw).unsafelyUnwrapped
+            let index = header.fieldIndex[raw]
             guard index >= 0 else { continue }
             let slice = record.slice(index)
             guard slice.count > 0 else {

@@ -5,13 +5,13 @@ package final class UploadValidator {
     private let reader: CSVReader
     private let format: ClaimFormat
     private let rules: RuleBook?
-    private var hits: [RuleHit] = []
-    private var duplicates = DuplicateFilter()
+    @exclusivity(unchecked) private var hits: [RuleHit] = []
+    @exclusivity(unchecked) private var duplicates = DuplicateFilter()
 
     /// The findings of the row last returned by ``next()``.
-    package private(set) var findings: [Finding] = []
+    @exclusivity(unchecked) package private(set) var findings: [Finding] = []
     /// Rows read so far (records after the header).
-    package private(set) var rowsRead = 0
+    @exclusivity(unchecked) package private(set) var rowsRead = 0
 
     /// Opens the upload and reads its header.
     package init(

@@ -6,7 +6,7 @@ import Foundation
 /// payer, customer and CPT code select a precomputed list of applicable rules, and only those run. Evaluation
 /// allocates nothing and reads the row's typed values (a date or amount the format pass could not parse is
 /// absent, and rules on it stay silent: the format pass has reported it).
-package struct RuleBook: Sendable {
+package final class RuleBook: Sendable {
     private let infos: [RuleInfo]
     private let checks: [RuleCheck]
     private let index: RuleIndex
