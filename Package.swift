@@ -18,12 +18,14 @@ let package = Package(
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CLibCSV", providers: [.apt(["libcsv-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        // Compiler builtins Swift cannot spell (prefetch).
+        .target(name: "CDriftlineShims"),
 
         // Pure pipeline logic: CSV streaming, claim format, validation rules, privacy types, config.
         .target(
             name: "DriftlineCore",
             dependencies: [
-                "CLibCSV", "CZstd",
+                "CLibCSV", "CZstd", "CDriftlineShims",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -71,7 +73,7 @@ let package = Package(
     ]
 )
 
-for target in package.targets where target.type != .system {
+for target in package.targets where target.type != .system && target.name != "CDriftlineShims" {
     target.swiftSettings = (target.swiftSettings ?? []) + [
         .enableUpcomingFeature("ExistentialAny"),
         .enableUpcomingFeature("MemberImportVisibility"),

@@ -13,10 +13,16 @@ package final class UploadValidator {
     /// Rows read so far (records after the header).
     @exclusivity(unchecked) package private(set) var rowsRead = 0
 
+    /// Whether ``Row/duplicateCandidate`` is computed (a loader that lets the primary key find
+    /// repeats turns it off).
+    private let flagsDuplicates: Bool
+
     /// Opens the upload and reads its header.
     package init(
-        source: any ByteSource, expectedCustomer: String?, rules: RuleBook?, groups: CPTGroups
+        source: any ByteSource, expectedCustomer: String?, rules: RuleBook?, groups: CPTGroups,
+        flagsDuplicates: Bool = true
     ) throws(UploadError) {
+        self.flagsDuplicates = flagsDuplicates
         reader = CSVReader(source: source)
         let headerRecord: CSVRecord?
         do { headerRecord = try reader.next() } catch { throw UploadError(error) }
@@ -53,6 +59,13 @@ package final class UploadValidator {
         findings.removeAll(keepingCapacity: true)
         var claim = ClaimRow(line: record.line, base: record.base)
         let usable = format.check(record, into: &claim, findings: &findings)
+        // The filter's probe is a cache miss: start it now, finish it after the rules.
+        var claimHash: UInt64?
+        if flagsDuplicates, let claimID = claim.bytes(.claimID) {
+            let hash = DuplicateFilter.hash(claimID)
+            duplicates.prefetch(hash: hash)
+            claimHash = hash
+        }
         if usable, let rules {
             hits.removeAll(keepingCapacity: true)
             rules.evaluate(claim, into: &hits)
@@ -70,8 +83,8 @@ package final class UploadValidator {
             if finding.severity == .error { rejected = true } else if finding.severity == .warning { warned = true }
         }
         var candidate = false
-        if !rejected, let claimID = claim.bytes(.claimID) {
-            candidate = duplicates.insert(claimID)
+        if !rejected, let claimHash {
+            candidate = duplicates.insert(hash: claimHash)
         }
         return Row(claim: claim, raw: record.raw, rejected: rejected, warned: warned, duplicateCandidate: candidate)
     }

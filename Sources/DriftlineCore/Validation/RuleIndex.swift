@@ -5,7 +5,7 @@
 /// `cpt_group` scope is resolved to its section's ranges first). For each (payer, customer, interval)
 /// combination the intersection of the rules admitting it is precomputed, deduplicated, and stored as one
 /// flat list of rule indices, in rule order.
-package struct RuleIndex: Sendable {
+package final class RuleIndex: Sendable {
     /// A rule's scope, resolved: `nil` means the dimension is unconstrained.
     package struct Scope: Sendable {
         package var payers: [String]?

@@ -107,11 +107,13 @@ package struct UploadLoader {
     /// Opens the upload and reads its header; `nil` (after recording the rejection) when the file
     /// cannot be read as claims at all.
     private func open(
-        _ file: File, _ outcome: inout LoadOutcome, rejectReport: RejectReportWriter, on connection: PGConnection
+        _ file: File, _ outcome: inout LoadOutcome, flagsDuplicates: Bool, rejectReport: RejectReportWriter,
+        on connection: PGConnection
     ) throws -> UploadValidator? {
         do {
             let validator = try UploadValidator(
-                source: try openUpload(path: file.path), expectedCustomer: file.customerID, rules: rules, groups: groups)
+                source: try openUpload(path: file.path), expectedCustomer: file.customerID, rules: rules, groups: groups,
+                flagsDuplicates: flagsDuplicates)
             outcome.unknownColumns = validator.header.unknownColumns
             return validator
         } catch let error as UploadError {
@@ -143,9 +145,9 @@ package struct UploadLoader {
         _ file: File, _ fresh: LoadOutcome, rejectReport: RejectReportWriter, on connection: PGConnection
     ) throws -> LoadOutcome? {
         var outcome = fresh
-        guard let validator = try open(file, &outcome, rejectReport: rejectReport, on: connection) else {
-            return outcome
-        }
+        // The primary key finds repeated claim ids here.
+        guard let validator = try open(file, &outcome, flagsDuplicates: false, rejectReport: rejectReport, on: connection)
+        else { return outcome }
         let spill = try RejectSpill()
         let uploadID = outcome.uploadID
         let encoder = ClaimEncoder(groups: groups)
@@ -186,9 +188,8 @@ package struct UploadLoader {
         _ file: File, _ fresh: LoadOutcome, rejectReport: RejectReportWriter, on connection: PGConnection
     ) throws -> LoadOutcome {
         var outcome = fresh
-        guard let validator = try open(file, &outcome, rejectReport: rejectReport, on: connection) else {
-            return outcome
-        }
+        guard let validator = try open(file, &outcome, flagsDuplicates: true, rejectReport: rejectReport, on: connection)
+        else { return outcome }
         try connection.execute(
             """
             CREATE TEMP TABLE staging_claims (
