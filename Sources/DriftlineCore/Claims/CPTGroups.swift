@@ -74,12 +74,22 @@ package struct CPTGroups: Sendable {
         return CPTGroups(names: names, ranges: sorted)
     }
 
-    /// `"99202-99215"` or a single code `"99213"`.
+    /// `"99202-99215"` or a single code `"99213"` (spaces around the parts are ignored).
     package static func parseRange(_ text: String) -> (Int32, Int32)? {
-        let parts = text.split(separator: "-", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-        guard let lower = parts.first.flatMap({ CPTCode.key($0) }) else { return nil }
-        if parts.count == 1 { return (lower, lower) }
-        guard let upper = CPTCode.key(parts[1]) else { return nil }
-        return (lower, upper)
+        var text = text
+        return text.withUTF8 { bytes -> (Int32, Int32)? in
+            func key(_ range: Swift.Range<Int>) -> Int32? {
+                var lower = range.lowerBound
+                var upper = range.upperBound
+                while lower < upper, bytes[lower] == 0x20 { lower += 1 }
+                while upper > lower, bytes[upper - 1] == 0x20 { upper -= 1 }
+                return CPTCode.key(UnsafeBufferPointer(rebasing: bytes[lower..<upper]))
+            }
+            guard let dash = bytes.firstIndex(of: UInt8(ascii: "-")) else {
+                return key(0..<bytes.count).map { ($0, $0) }
+            }
+            guard let lower = key(0..<dash), let upper = key((dash + 1)..<bytes.count) else { return nil }
+            return (lower, upper)
+        }
     }
 }

@@ -52,7 +52,7 @@ struct RuleCompiler {
 
     mutating func add(yaml: String, file: String) throws(ConfigError) {
         let root: Node?
-        do { root = try Yams.compose(yaml: yaml) } catch {
+        do { root = try Yams.compose(yaml: yaml, .basic) } catch {  // plain strings: no regex tag resolution
             throw ConfigError(file: file, line: ConfigError.line(of: error), message: "malformed YAML")
         }
         guard let root else { return }  // empty file
