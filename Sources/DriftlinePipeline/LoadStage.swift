@@ -27,7 +27,10 @@ package struct LoadStage: PipelineStage {
         let logger = context.logger
         let scan = try InboxScanner(inbox: config.inbox, settleSeconds: config.settleSeconds).scan()
         for problem in scan.problems {
-            logger.warning("inbox entry skipped", metadata: ["path": .safe(SafeText(problem.path)), "reason": .safe(problem.message)])
+            logger.warning(
+                "inbox entry skipped",
+                metadata: ["path": .safe(SafeText(problem.path)), "reason": .safe(problem.message)]
+            )
         }
         if !scan.unsettled.isEmpty {
             logger.info("files still settling, left for a later run", metadata: ["files": .safe(scan.unsettled.count)])
@@ -41,17 +44,26 @@ package struct LoadStage: PipelineStage {
             do { sha256 = try FileDigest.sha256(path: candidate.path) } catch {
                 logger.error(
                     "cannot read upload, left in place",
-                    metadata: ["file": .safe(SafeText(candidate.path)), "reason": .safe(error.message)])
+                    metadata: ["file": .safe(SafeText(candidate.path)), "reason": .safe(error.message)]
+                )
                 counters["files_unreadable", default: 0] += 1
                 continue
             }
             let registration = try context.retry.run(logger: logger, operation: "register upload") { _ in
-                try InboxQueue.register(candidate, sha256: sha256, runID: context.runID, on: context.connections.connection())
+                try InboxQueue.register(
+                    candidate,
+                    sha256: sha256,
+                    runID: context.runID,
+                    on: context.connections.connection()
+                )
             }
             if case .alreadyDone(let fileID, let uploadID, let status) = registration {
                 let loaded = status == "loaded"
                 let root = loaded ? config.archive : config.rejected
-                let folder = loaded ? archiveFolder(root, candidate.customerID, context.asOf) : (root as NSString).appendingPathComponent(candidate.customerID)
+                let folder =
+                    loaded
+                    ? archiveFolder(root, candidate.customerID, context.asOf)
+                    : (root as NSString).appendingPathComponent(candidate.customerID)
                 let moved = try? FileMover.move(candidate.path, into: folder)
                 if let moved {
                     // A run killed between commit and filing left this upload's reports staged.
@@ -62,7 +74,8 @@ package struct LoadStage: PipelineStage {
                     metadata: [
                         "file": .safe(SafeText(candidate.path)), "upload": .safe(uploadID ?? 0),
                         "status": .safe(SafeText(status ?? "unknown")), "moved_to": .safe(SafeText(moved ?? "-")),
-                    ])
+                    ]
+                )
                 counters["files_duplicate", default: 0] += 1
             }
         }
@@ -102,16 +115,23 @@ package struct LoadStage: PipelineStage {
         guard !ids.isEmpty, let connection = try? context.connections.connection(),
             let rows = try? connection.query(
                 "SELECT file_id, path FROM driftline.inbox_files WHERE state = 'done' AND file_id = ANY($1::bigint[])",
-                ["{" + ids.map(String.init).joined(separator: ",") + "}"], operation: "find orphaned reports")
+                ["{" + ids.map(String.init).joined(separator: ",") + "}"],
+                operation: "find orphaned reports"
+            )
         else { return }
         var removed = 0
         for row in rows.rows where !FileManager.default.fileExists(atPath: row[1]!) {
-            if (try? FileManager.default.removeItem(atPath: (folder as NSString).appendingPathComponent(row[0]!))) != nil {
+            if (try? FileManager.default.removeItem(atPath: (folder as NSString).appendingPathComponent(row[0]!)))
+                != nil
+            {
                 removed += 1
             }
         }
         if removed > 0 {
-            context.logger.notice("removed staged reports of uploads no longer in the inbox", metadata: ["uploads": .safe(removed)])
+            context.logger.notice(
+                "removed staged reports of uploads no longer in the inbox",
+                metadata: ["uploads": .safe(removed)]
+            )
         }
     }
 
@@ -127,7 +147,9 @@ package struct LoadStage: PipelineStage {
             let staged = (folder as NSString).appendingPathComponent(suffix)
             guard manager.fileExists(atPath: staged) else { continue }
             let target = FileMover.uniquePath(in: destination, name: name + "." + suffix)
-            if (try? manager.moveItem(atPath: staged, toPath: target)) != nil, suffix == "rejects.csv" { rejects = target }
+            if (try? manager.moveItem(atPath: staged, toPath: target)) != nil, suffix == "rejects.csv" {
+                rejects = target
+            }
         }
         try? manager.removeItem(atPath: folder)
         return rejects
@@ -157,14 +179,25 @@ package struct LoadStage: PipelineStage {
             logger[metadataKey: "customer"] = .safe(SafeText(entry.file.customerID))
             var loaderForFile = loader
             loaderForFile.logger = logger
-            let outcome = try loaderForFile.load(entry.file, runID: context.runID, rejectReport: rejectReport, on: connection)
+            let outcome = try loaderForFile.load(
+                entry.file,
+                runID: context.runID,
+                rejectReport: rejectReport,
+                on: connection
+            )
             try rejectReport.close()
-            if outcome.rowsRejected == 0 && outcome.error == nil { try? FileManager.default.removeItem(atPath: rejectsPath) }
+            if outcome.rowsRejected == 0 && outcome.error == nil {
+                try? FileManager.default.removeItem(atPath: rejectsPath)
+            }
             // The validation report (positions and rules only), staged before the commit it describes.
             try FileMover.writeAtomically(
-                Data(outcome.report.renderJSON().utf8), to: (reports as NSString).appendingPathComponent("report.json"))
+                Data(outcome.report.renderJSON().utf8),
+                to: (reports as NSString).appendingPathComponent("report.json")
+            )
             try FileMover.writeAtomically(
-                Data(outcome.report.renderHTML().utf8), to: (reports as NSString).appendingPathComponent("report.html"))
+                Data(outcome.report.renderHTML().utf8),
+                to: (reports as NSString).appendingPathComponent("report.html")
+            )
             try InboxQueue.complete(entry, uploadID: outcome.uploadID, on: connection)
             var counters: [String: Int64] = [
                 "rows_read": Int64(outcome.rowsRead), "rows_loaded": Int64(outcome.rowsLoaded),
@@ -176,7 +209,10 @@ package struct LoadStage: PipelineStage {
         }
         guard let (entry, outcome) = result else { return false }
         guard let outcome else {
-            context.logger.warning("queued upload vanished from the inbox", metadata: ["file": .safe(SafeText(entry.file.path))])
+            context.logger.warning(
+                "queued upload vanished from the inbox",
+                metadata: ["file": .safe(SafeText(entry.file.path))]
+            )
             return true
         }
         CrashPoint.reach("load.after_commit")
@@ -210,7 +246,10 @@ package struct LoadStage: PipelineStage {
                 metadata["report"] = .safe(SafeText(rejects))
             }
         } catch {
-            context.logger.error("could not move the upload out of the inbox", metadata: ["file": .safe(SafeText(entry.file.path))])
+            context.logger.error(
+                "could not move the upload out of the inbox",
+                metadata: ["file": .safe(SafeText(entry.file.path))]
+            )
         }
         if let error = outcome.error {
             metadata["reason"] = .safe(error.kind)

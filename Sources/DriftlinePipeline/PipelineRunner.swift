@@ -62,8 +62,12 @@ package struct PipelineRunner {
         return execute(config: config) { connection in
             let parameters = Self.parameters(config: config)
             let runID = try RunStore.createRun(
-                pipeline: options.worker ? config.name + ".worker" : config.name, asOf: CivilDate.format(asOf),
-                parameters: parameters, stages: config.stages, on: connection)
+                pipeline: options.worker ? config.name + ".worker" : config.name,
+                asOf: CivilDate.format(asOf),
+                parameters: parameters,
+                stages: config.stages,
+                on: connection
+            )
             return (runID, asOf, config.stages, false)
         }
     }
@@ -119,7 +123,9 @@ package struct PipelineRunner {
         let started = Date()
         let groups: CPTGroups
         do {
-            groups = try CPTGroups.load(from: URL(fileURLWithPath: config.rules).appendingPathComponent("cpt_groups.yaml"))
+            groups = try CPTGroups.load(
+                from: URL(fileURLWithPath: config.rules).appendingPathComponent("cpt_groups.yaml")
+            )
         } catch {
             return failure(error, runID: nil)
         }
@@ -138,7 +144,10 @@ package struct PipelineRunner {
                 return failure(error, runID: nil)
             }
             guard lock != nil else {
-                logger.error("another run of this pipeline is active", metadata: ["pipeline": .safe(SafeText(config.name))])
+                logger.error(
+                    "another run of this pipeline is active",
+                    metadata: ["pipeline": .safe(SafeText(config.name))]
+                )
                 return RunResult(runID: nil, status: .locked, message: "another run of this pipeline is active")
             }
         }
@@ -153,7 +162,11 @@ package struct PipelineRunner {
         // Rules compile once per run, before any file is touched; the as-of date is the run's.
         let ruleBook: RuleBook
         do {
-            ruleBook = try RuleBook.load(directory: URL(fileURLWithPath: config.rules), groups: groups, asOf: prepared.asOf)
+            ruleBook = try RuleBook.load(
+                directory: URL(fileURLWithPath: config.rules),
+                groups: groups,
+                asOf: prepared.asOf
+            )
         } catch {
             try? RunStore.finishRun(runID: prepared.runID, status: "failed", error: error.description, on: connection)
             return failure(error, runID: prepared.runID)
@@ -161,9 +174,11 @@ package struct PipelineRunner {
         logger.info(
             "run started",
             metadata: [
-                "stages": .safe(SafeText(prepared.stages.joined(separator: ","))), "as_of": .safe(SafeText(CivilDate.format(prepared.asOf))),
+                "stages": .safe(SafeText(prepared.stages.joined(separator: ","))),
+                "as_of": .safe(SafeText(CivilDate.format(prepared.asOf))),
                 "rules": .safe(ruleBook.count),
-            ])
+            ]
+        )
 
         let provider = ConnectionProvider(url: databaseURL)
         let progress = options.showProgress ? Progress.forTerminal() : nil
@@ -177,8 +192,15 @@ package struct PipelineRunner {
             var stageLogger = logger
             stageLogger[metadataKey: "stage"] = .safe(SafeText(stageName))
             let context = StageContext(
-                runID: prepared.runID, stage: stageName, config: config, asOf: prepared.asOf, connections: provider,
-                logger: stageLogger, retry: .default, progress: progress)
+                runID: prepared.runID,
+                stage: stageName,
+                config: config,
+                asOf: prepared.asOf,
+                connections: provider,
+                logger: stageLogger,
+                retry: .default,
+                progress: progress
+            )
             let stageStarted = Date()
             do {
                 // A lost lock connection (server restart, terminated backend) drops the lock: take it
@@ -191,23 +213,38 @@ package struct PipelineRunner {
                 }
                 try RetryPolicy.default.run(logger: stageLogger, operation: "start stage") { _ in
                     try RunStore.startStage(
-                        runID: prepared.runID, stage: stageName, resetSummary: prepared.rerun, on: provider.connection())
+                        runID: prepared.runID,
+                        stage: stageName,
+                        resetSummary: prepared.rerun,
+                        on: provider.connection()
+                    )
                 }
                 stageLogger.info("stage started")
                 let summary = try stage.run(context)
                 try RetryPolicy.default.run(logger: stageLogger, operation: "checkpoint stage") { _ in
                     let connection = try provider.connection()
                     try connection.transaction {
-                        try RunStore.finishStage(runID: prepared.runID, stage: stageName, summary: summary, on: connection)
+                        try RunStore.finishStage(
+                            runID: prepared.runID,
+                            stage: stageName,
+                            summary: summary,
+                            on: connection
+                        )
                     }
                 }
-                stageLogger.info("stage succeeded", metadata: ["duration_ms": .safe(Int(Date().timeIntervalSince(stageStarted) * 1000))])
+                stageLogger.info(
+                    "stage succeeded",
+                    metadata: ["duration_ms": .safe(Int(Date().timeIntervalSince(stageStarted) * 1000))]
+                )
                 CrashPoint.reach("stage.after:\(stageName)")
             } catch {
                 progress?.finish()
                 let failed = classify(error, runID: prepared.runID)
                 let text = failed.message?.description ?? "failed"
-                stageLogger.error("stage failed", metadata: ["error": .safe(SafeText(text)), "exit": .safe(failed.status)])
+                stageLogger.error(
+                    "stage failed",
+                    metadata: ["error": .safe(SafeText(text)), "exit": .safe(failed.status)]
+                )
                 if let connection = try? provider.connection() {
                     try? RunStore.failStage(runID: prepared.runID, stage: stageName, error: text, on: connection)
                     try? RunStore.finishRun(runID: prepared.runID, status: "failed", error: text, on: connection)
@@ -224,7 +261,9 @@ package struct PipelineRunner {
                 SELECT count(*) FILTER (WHERE status = 'loaded'), count(*) FILTER (WHERE status = 'rejected'),
                        coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0), coalesce(sum(rows_rejected), 0)
                   FROM driftline.uploads WHERE run_id = $1
-                """, [String(prepared.runID)], operation: "sum up run"
+                """,
+                [String(prepared.runID)],
+                operation: "sum up run"
             ).first!
             result.summary = [
                 "files_loaded": Int64(totals[0]!)!, "files_rejected": Int64(totals[1]!)!,
@@ -239,11 +278,13 @@ package struct PipelineRunner {
             "run finished",
             metadata: [
                 "status": .safe(SafeText(result.status == .ok ? "ok" : "data_rejected")), "exit": .safe(result.status),
-                "files.loaded": .safe(summary["files_loaded"] ?? 0), "files.rejected": .safe(summary["files_rejected"] ?? 0),
+                "files.loaded": .safe(summary["files_loaded"] ?? 0),
+                "files.rejected": .safe(summary["files_rejected"] ?? 0),
                 "rows.read": .safe(summary["rows_read"] ?? 0), "rows.loaded": .safe(summary["rows_loaded"] ?? 0),
                 "rows.rejected": .safe(summary["rows_rejected"] ?? 0),
                 "duration_ms": .safe(Int(Date().timeIntervalSince(started) * 1000)),
-            ])
+            ]
+        )
         return result
     }
 
@@ -270,7 +311,8 @@ package struct PipelineRunner {
     private func classify(_ error: any Error, runID: Int64?) -> RunResult {
         switch error {
         case let error as PostgresError:
-            let status: ExitStatus = error.kind == .connectionFailed || error.kind == .connectionLost || error.isTransient
+            let status: ExitStatus =
+                error.kind == .connectionFailed || error.kind == .connectionLost || error.isTransient
                 ? .databaseUnavailable : .software
             return RunResult(runID: runID, status: status, message: SafeMessage(trusted: error.description))
         case let error as ConfigError:
@@ -279,11 +321,18 @@ package struct PipelineRunner {
             return RunResult(runID: runID, status: .configuration, message: error.message)
         case is LockLost:
             return RunResult(
-                runID: runID, status: .locked, message: "lost the pipeline lock: another run of this pipeline took over")
+                runID: runID,
+                status: .locked,
+                message: "lost the pipeline lock: another run of this pipeline took over"
+            )
         case let error as UploadError:
             return RunResult(runID: runID, status: .dataRejected, message: SafeMessage(trusted: error.description))
         default:
-            return RunResult(runID: runID, status: .software, message: SafeMessage(trusted: "internal error (\(type(of: error)))"))
+            return RunResult(
+                runID: runID,
+                status: .software,
+                message: SafeMessage(trusted: "internal error (\(type(of: error)))")
+            )
         }
     }
 
@@ -302,13 +351,19 @@ package struct PipelineRunner {
 
     private static func absolute(_ path: String) -> String {
         guard !path.hasPrefix("/") else { return path }
-        return URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true))
-            .standardizedFileURL.path
+        return URL(
+            fileURLWithPath: path,
+            relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+        )
+        .standardizedFileURL.path
     }
 
     static func config(from record: RunStore.RunRecord) throws -> PipelineConfig {
         let parameters = record.parameters
-        var config = PipelineConfig(name: parameters["name"] ?? record.pipeline, file: parameters["pipeline_file"] ?? "<run>")
+        var config = PipelineConfig(
+            name: parameters["name"] ?? record.pipeline,
+            file: parameters["pipeline_file"] ?? "<run>"
+        )
         config.inbox = parameters["inbox"] ?? config.inbox
         config.archive = parameters["archive"] ?? config.archive
         config.rejected = parameters["rejected"] ?? config.rejected

@@ -32,7 +32,11 @@ package final class Progress {
         lastDraw = now
         let seconds = max(0.001, now.timeIntervalSince(started))
         let line = String(
-            format: "\r\u{1B}[2Kdriftline: %d files, %d rows, %.1f MB/s", files, rows, Double(bytes) / 1e6 / seconds)
+            format: "\r\u{1B}[2Kdriftline: %d files, %d rows, %.1f MB/s",
+            files,
+            rows,
+            Double(bytes) / 1e6 / seconds
+        )
         writeStderr(line)
     }
 

@@ -17,7 +17,9 @@ package struct ReportStage: PipelineStage {
                    coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0), coalesce(sum(rows_rejected), 0),
                    coalesce(sum(size_bytes), 0)
               FROM driftline.uploads WHERE run_id = $1
-            """, [String(context.runID)], operation: "sum up run"
+            """,
+            [String(context.runID)],
+            operation: "sum up run"
         ).first!
         let summary: [String: Int64] = [
             "files_loaded": Int64(totals[0]!)!, "files_rejected": Int64(totals[1]!)!,
@@ -32,19 +34,28 @@ package struct ReportStage: PipelineStage {
     }
 
     private func writeMetrics(
-        directory: String, summary: [String: Int64], context: StageContext, on connection: PGConnection
+        directory: String,
+        summary: [String: Int64],
+        context: StageContext,
+        on connection: PGConnection
     ) throws {
         let stages = try RunStore.run(context.runID, on: connection)?.stages ?? []
         var metrics = MetricsTextfile()
         let pipeline = [("pipeline", context.config.name)]
         metrics.add(
-            "driftline_last_success_timestamp_seconds", Date().timeIntervalSince1970.rounded(),
-            help: "Unix time of the last successful run", labels: pipeline)
+            "driftline_last_success_timestamp_seconds",
+            Date().timeIntervalSince1970.rounded(),
+            help: "Unix time of the last successful run",
+            labels: pipeline
+        )
         metrics.add("driftline_last_run_id", Double(context.runID), help: "Id of the last run", labels: pipeline)
         for stage in stages {
             metrics.add(
-                "driftline_stage_duration_seconds", stage.durationSeconds ?? 0,
-                help: "Duration of each stage in the last run", labels: pipeline + [("stage", stage.stage)])
+                "driftline_stage_duration_seconds",
+                stage.durationSeconds ?? 0,
+                help: "Duration of each stage in the last run",
+                labels: pipeline + [("stage", stage.stage)]
+            )
         }
         for (key, help) in [
             ("rows_read", "Rows read in the last run"), ("rows_loaded", "Rows loaded in the last run"),

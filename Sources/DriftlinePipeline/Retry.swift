@@ -42,7 +42,8 @@ package struct RetryPolicy: Sendable {
                         "op": .safe(SafeText(operation)), "attempt": .safe(attempt),
                         "sqlstate": .safe(SafeText(error.sqlState ?? "-")), "error.kind": .safe(error.kind),
                         "retry_in_ms": .safe(Int(wait * 1000)),
-                    ])
+                    ]
+                )
                 Thread.sleep(forTimeInterval: wait)
                 attempt += 1
             }

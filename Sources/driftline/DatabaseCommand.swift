@@ -4,16 +4,21 @@ import Foundation
 
 struct DatabaseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "db", abstract: "The database: the embedded cluster under .driftline/, and migrations.",
-        subcommands: [Start.self, Stop.self, Status.self, URLCommand.self, Migrate.self])
+        commandName: "db",
+        abstract: "The database: the embedded cluster under .driftline/, and migrations.",
+        subcommands: [Start.self, Stop.self, Status.self, URLCommand.self, Migrate.self]
+    )
 
     static var embedded: EmbeddedPostgres {
         EmbeddedPostgres(
-            root: URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".driftline"))
+            root: URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".driftline")
+        )
     }
 
     struct Start: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Start the embedded cluster (initialising it on first use).")
+        static let configuration = CommandConfiguration(
+            abstract: "Start the embedded cluster (initialising it on first use)."
+        )
         func run() throws { print(try DatabaseCommand.embedded.start()) }
     }
 
@@ -33,16 +38,23 @@ struct DatabaseCommand: ParsableCommand {
 
     struct URLCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "url", abstract: "Print the database URL in use ($DATABASE_URL, else the embedded one).")
+            commandName: "url",
+            abstract: "Print the database URL in use ($DATABASE_URL, else the embedded one)."
+        )
         func run() throws { print(try Database.url(autostart: false)) }
     }
 
     struct Migrate: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Apply pending schema migrations (safe to run twice).")
+        static let configuration = CommandConfiguration(
+            abstract: "Apply pending schema migrations (safe to run twice)."
+        )
         func run() throws {
             let connection = try PGConnection(url: try Database.url())
             let applied = try Migrator.migrate(connection)
-            print(applied.isEmpty ? "schema up to date" : "applied migrations: \(applied.map(String.init).joined(separator: ", "))")
+            print(
+                applied.isEmpty
+                    ? "schema up to date" : "applied migrations: \(applied.map(String.init).joined(separator: ", "))"
+            )
         }
     }
 }

@@ -17,7 +17,8 @@ struct Driftline: ParsableCommand {
         subcommands: [
             RunCommand.self, ResumeCommand.self, RerunCommand.self, RunsCommand.self, ValidateCommand.self,
             DatabaseCommand.self, SamplesCommand.self,
-        ])
+        ]
+    )
 }
 
 /// Options shared by every command that logs.
@@ -46,7 +47,9 @@ enum Database {
     static func url(autostart: Bool = true) throws -> String {
         try EmbeddedPostgres.resolveDatabaseURL(
             environment: ProcessInfo.processInfo.environment,
-            workingDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath), autostart: autostart)
+            workingDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
+            autostart: autostart
+        )
     }
 }
 

@@ -7,7 +7,9 @@ import Logging
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "run", abstract: "Run a pipeline over the inbox (a new run).")
+        commandName: "run",
+        abstract: "Run a pipeline over the inbox (a new run)."
+    )
 
     @Option(help: "Pipeline definition (YAML).")
     var pipeline = "pipelines/nightly.yaml"
@@ -33,7 +35,11 @@ struct RunCommand: ParsableCommand {
         let logger = logging.makeLogger()
         var config: PipelineConfig
         do { config = try PipelineConfig.load(path: pipeline) } catch {
-            try finish(RunResult(runID: nil, status: .configuration, message: SafeMessage(trusted: error.description)), logging, logged: false)
+            try finish(
+                RunResult(runID: nil, status: .configuration, message: SafeMessage(trusted: error.description)),
+                logging,
+                logged: false
+            )
         }
         if let inbox { config.inbox = inbox }
         if let archive { config.archive = archive }
@@ -43,7 +49,11 @@ struct RunCommand: ParsableCommand {
         let day = try parseDate(asOf)
         let url: String
         do { url = try Database.url() } catch {
-            try finish(RunResult(runID: nil, status: .databaseUnavailable, message: SafeMessage(trusted: "\(error)")), logging, logged: false)
+            try finish(
+                RunResult(runID: nil, status: .databaseUnavailable, message: SafeMessage(trusted: "\(error)")),
+                logging,
+                logged: false
+            )
         }
         var options = PipelineRunner.Options()
         options.worker = worker
@@ -57,7 +67,9 @@ struct RunCommand: ParsableCommand {
 
 struct ResumeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "resume", abstract: "Continue a failed or killed run from its first unfinished stage.")
+        commandName: "resume",
+        abstract: "Continue a failed or killed run from its first unfinished stage."
+    )
 
     @Argument(help: "The run id (see `driftline runs`).") var runID: Int64
     @Option(help: "Wait up to SECONDS for the pipeline lock.") var wait: Double = 0
@@ -69,9 +81,15 @@ struct ResumeCommand: ParsableCommand {
         options.showProgress = true
         let url: String
         do { url = try Database.url() } catch {
-            try finish(RunResult(runID: nil, status: .databaseUnavailable, message: SafeMessage(trusted: "\(error)")), logging, logged: false)
+            try finish(
+                RunResult(runID: nil, status: .databaseUnavailable, message: SafeMessage(trusted: "\(error)")),
+                logging,
+                logged: false
+            )
         }
-        let result = PipelineRunner(databaseURL: url, logger: logging.makeLogger(), options: options).resume(runID: runID)
+        let result = PipelineRunner(databaseURL: url, logger: logging.makeLogger(), options: options).resume(
+            runID: runID
+        )
         printSummary(result)
         try finish(result, logging, logged: true)
     }
@@ -79,7 +97,9 @@ struct ResumeCommand: ParsableCommand {
 
 struct RerunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "rerun", abstract: "Run one stage of an earlier run again.")
+        commandName: "rerun",
+        abstract: "Run one stage of an earlier run again."
+    )
 
     @Argument(help: "The run id.") var runID: Int64
     @Option(help: "The stage to run again.") var stage: String
@@ -92,7 +112,11 @@ struct RerunCommand: ParsableCommand {
         options.waitSeconds = wait
         let url: String
         do { url = try Database.url() } catch {
-            try finish(RunResult(runID: nil, status: .databaseUnavailable, message: SafeMessage(trusted: "\(error)")), logging, logged: false)
+            try finish(
+                RunResult(runID: nil, status: .databaseUnavailable, message: SafeMessage(trusted: "\(error)")),
+                logging,
+                logged: false
+            )
         }
         let result = PipelineRunner(databaseURL: url, logger: logging.makeLogger(), options: options)
             .rerun(runID: runID, stage: stage, downstream: downstream)
@@ -108,7 +132,9 @@ func finish(_ result: RunResult, _ logging: LoggingOptions, logged: Bool) throws
     guard logging.format == .json, result.status != .ok else { try finish(result) }
     if !logged, let message = result.message {
         logging.makeLogger().error(
-            "run failed", metadata: ["error": .safe(SafeText(message.description)), "exit": .safe(result.status)])
+            "run failed",
+            metadata: ["error": .safe(SafeText(message.description)), "exit": .safe(result.status)]
+        )
     }
     throw ExitCode(result.status.rawValue)
 }
@@ -119,7 +145,8 @@ func printSummary(_ result: RunResult) {
     var line = "run \(result.runID.map(String.init) ?? "-"): exit \(result.status.rawValue)"
     if !summary.isEmpty {
         line += ", files loaded \(summary["files_loaded"] ?? 0), rejected \(summary["files_rejected"] ?? 0)"
-        line += ", rows read \(summary["rows_read"] ?? 0), loaded \(summary["rows_loaded"] ?? 0), rejected \(summary["rows_rejected"] ?? 0)"
+        line +=
+            ", rows read \(summary["rows_read"] ?? 0), loaded \(summary["rows_loaded"] ?? 0), rejected \(summary["rows_rejected"] ?? 0)"
     }
     print(line)
 }

@@ -6,8 +6,11 @@ import Foundation
 
 struct RunsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "runs", abstract: "Run history: stages, durations, counts and errors.",
-        subcommands: [List.self, Show.self], defaultSubcommand: List.self)
+        commandName: "runs",
+        abstract: "Run history: stages, durations, counts and errors.",
+        subcommands: [List.self, Show.self],
+        defaultSubcommand: List.self
+    )
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "Recent runs.")
@@ -24,9 +27,12 @@ struct RunsCommand: ParsableCommand {
             for run in runs {
                 let stages = run.stages.map { "\($0.stage):\($0.status)" }.joined(separator: " ")
                 print(
-                    pad(String(run.runID), 5) + pad(run.pipeline, 18) + pad(run.abandoned ? "abandoned" : run.status, 11) + pad(run.asOf, 12)
-                        + pad(run.startedAt, 22) + pad(run.durationSeconds.map { String(format: "%.1fs", $0) } ?? "-", 10)
-                        + stages)
+                    pad(String(run.runID), 5) + pad(run.pipeline, 18)
+                        + pad(run.abandoned ? "abandoned" : run.status, 11) + pad(run.asOf, 12)
+                        + pad(run.startedAt, 22)
+                        + pad(run.durationSeconds.map { String(format: "%.1fs", $0) } ?? "-", 10)
+                        + stages
+                )
             }
         }
     }
@@ -44,7 +50,9 @@ struct RunsCommand: ParsableCommand {
             if json { return printJSON(run) }
             print("run \(run.runID)  pipeline \(run.pipeline)  status \(run.status)  as-of \(run.asOf)")
             if run.abandoned {
-                print("its process (pid \(run.pid ?? 0) on this host) is gone: `driftline resume \(run.runID)` continues it")
+                print(
+                    "its process (pid \(run.pid ?? 0) on this host) is gone: `driftline resume \(run.runID)` continues it"
+                )
             }
             print("started \(run.startedAt)  finished \(run.finishedAt ?? "-")")
             if let error = run.error { print("error: \(error)") }
@@ -52,10 +60,13 @@ struct RunsCommand: ParsableCommand {
             print("")
             print("STAGE     STATUS     ATTEMPT  DURATION  SUMMARY")
             for stage in run.stages {
-                let summary = stage.summary.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+                let summary = stage.summary.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
+                    separator: " "
+                )
                 print(
                     pad(stage.stage, 10) + pad(stage.status.rawValue, 11) + pad(String(stage.attempt), 9)
-                        + pad(stage.durationSeconds.map { String(format: "%.2fs", $0) } ?? "-", 10) + summary)
+                        + pad(stage.durationSeconds.map { String(format: "%.2fs", $0) } ?? "-", 10) + summary
+                )
                 if let error = stage.error { print("          error: \(error)") }
             }
         }

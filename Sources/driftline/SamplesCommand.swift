@@ -4,11 +4,15 @@ import Foundation
 
 struct SamplesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "samples", abstract: "Synthetic claim uploads (no real PHI).", subcommands: [Generate.self])
+        commandName: "samples",
+        abstract: "Synthetic claim uploads (no real PHI).",
+        subcommands: [Generate.self]
+    )
 
     struct Generate: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write realistic synthetic uploads in the inbox layout: OUT/<customer>/claims-<seed>.csv.")
+            abstract: "Write realistic synthetic uploads in the inbox layout: OUT/<customer>/claims-<seed>.csv."
+        )
 
         @Option(help: "Output folder.") var out: String
         @Option(help: "Total rows.") var rows = 10_000
@@ -16,7 +20,8 @@ struct SamplesCommand: ParsableCommand {
         @Option(help: "Random seed: the same seed writes the same bytes.") var seed: UInt64 = 1
         @Option(help: "Fraction of rows made bad on purpose (listed in dirty-lines.csv).") var dirty: Double = 0
         @Flag(help: "Plant denial-rate and decision-time drift (ground truth in drift-truth.csv).") var drift = false
-        @Option(name: .customLong("as-of"), help: "Business date the data ends before, YYYY-MM-DD.") var asOf = "2026-11-21"
+        @Option(name: .customLong("as-of"), help: "Business date the data ends before, YYYY-MM-DD.") var asOf =
+            "2026-11-21"
 
         func run() throws {
             guard let day = CivilDate.parse(asOf) else { throw ValidationError("--as-of must be YYYY-MM-DD") }
@@ -24,12 +29,20 @@ struct SamplesCommand: ParsableCommand {
             let (y, m, d) = CivilDate.civil(day)
             let generator = SampleGenerator(
                 configuration: .init(
-                    rows: rows, customers: customers, seed: seed, dirtyFraction: dirty, drift: drift,
-                    asOf: (Int(y), Int(m), Int(d))))
+                    rows: rows,
+                    customers: customers,
+                    seed: seed,
+                    dirtyFraction: dirty,
+                    drift: drift,
+                    asOf: (Int(y), Int(m), Int(d))
+                )
+            )
             let started = Date()
             let summary = try generator.write(to: URL(fileURLWithPath: out))
             let seconds = Date().timeIntervalSince(started)
-            print("wrote \(summary.rows) rows in \(summary.files.count) files to \(out) in \(String(format: "%.2f", seconds))s")
+            print(
+                "wrote \(summary.rows) rows in \(summary.files.count) files to \(out) in \(String(format: "%.2f", seconds))s"
+            )
             if summary.badLines > 0 { print("bad lines: \(summary.badLines) (see \(summary.dirtyLinesPath ?? "-"))") }
             if let truth = summary.driftTruthPath { print("drift ground truth: \(truth)") }
         }

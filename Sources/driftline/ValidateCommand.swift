@@ -6,7 +6,8 @@ struct ValidateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
         abstract: "Check upload files against the rules, without a database.",
-        discussion: "Exit 0 when no file has an error-severity finding, 65 otherwise, 78 for a bad rules folder.")
+        discussion: "Exit 0 when no file has an error-severity finding, 65 otherwise, 78 for a bad rules folder."
+    )
 
     @Argument(help: "Upload files (.csv or .csv.zst).") var files: [String]
     @Option(help: "Rules folder.") var rules = "rules"

@@ -39,13 +39,18 @@ func parseAll(_ text: String, chunk: Int = 1 << 20, readerChunk: Int = 256 * 102
     let reader = CSVReader(source: MemorySource(text, chunk: chunk), chunkSize: readerChunk)
     var records: [ParsedRecord] = []
     while let record = try reader.next() {
-        let fields = (0..<record.fieldCount).map { index in record.field(index).map { String(decoding: $0, as: UTF8.self) } }
+        let fields = (0..<record.fieldCount).map { index in
+            record.field(index).map { String(decoding: $0, as: UTF8.self) }
+        }
         records.append(
             ParsedRecord(
-                line: record.line, fields: record.structuralError == nil ? fields : [],
+                line: record.line,
+                fields: record.structuralError == nil ? fields : [],
                 structural: record.structuralError?.field,
                 // Terminators are not part of the record (a chunk may end between CR and LF).
-                raw: String(decoding: record.raw, as: UTF8.self).trimmingCharacters(in: .newlines)))
+                raw: String(decoding: record.raw, as: UTF8.self).trimmingCharacters(in: .newlines)
+            )
+        )
     }
     return records
 }
@@ -111,7 +116,9 @@ func parseAll(_ text: String, chunk: Int = 1 << 20, readerChunk: Int = 256 * 102
 
     @Test func aRecordLongerThanTheLimitFailsTheFile() throws {
         let reader = CSVReader(
-            source: MemorySource("a\n\"" + String(repeating: "x", count: 5000) + "\"\n"), maxRecordBytes: 1024)
+            source: MemorySource("a\n\"" + String(repeating: "x", count: 5000) + "\"\n"),
+            maxRecordBytes: 1024
+        )
         _ = try reader.next()
         #expect(throws: CSVFileError.self) { _ = try reader.next() }
     }

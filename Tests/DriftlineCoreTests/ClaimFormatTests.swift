@@ -6,7 +6,11 @@ import Testing
 /// Validates an upload given as text (no rules: the built-in format checks only).
 func formatFindings(_ text: String, customer: String? = "acme-clinic") throws -> [Finding] {
     let validator = try UploadValidator(
-        source: MemorySource(text), expectedCustomer: customer, rules: nil, groups: ClaimRowFixture.groups)
+        source: MemorySource(text),
+        expectedCustomer: customer,
+        rules: nil,
+        groups: ClaimRowFixture.groups
+    )
     var findings: [Finding] = []
     while try validator.next() != nil { findings += validator.findings }
     return findings
@@ -71,7 +75,11 @@ func formatFindings(_ text: String, customer: String? = "acme-clinic") throws ->
         bytes += Array(Claims.row(1, payer: "AET\u{0}NA").utf8) + [0x0A]
         bytes += Array(Claims.row(2, payer: "AETNA").utf8).map { $0 == UInt8(ascii: "Z") ? 0xFF : $0 } + [0x0A]
         let validator = try UploadValidator(
-            source: MemorySource(bytes: bytes), expectedCustomer: nil, rules: nil, groups: ClaimRowFixture.groups)
+            source: MemorySource(bytes: bytes),
+            expectedCustomer: nil,
+            rules: nil,
+            groups: ClaimRowFixture.groups
+        )
         var findings: [Finding] = []
         while try validator.next() != nil { findings += validator.findings }
         #expect(findings.contains { $0.ruleID == "format.nul" && $0.line == 2 && $0.column == "payer" })
@@ -87,10 +95,15 @@ func formatFindings(_ text: String, customer: String? = "acme-clinic") throws ->
         let columns = Claims.header.split(separator: ",").map(String.init)
         let values = Claims.row(1).split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         let order = Array((0..<columns.count).reversed())
-        let text = order.map { columns[$0].uppercased() }.joined(separator: ",") + ",notes\n"
+        let text =
+            order.map { columns[$0].uppercased() }.joined(separator: ",") + ",notes\n"
             + order.map { values[$0] }.joined(separator: ",") + ",free text\n"
         let validator = try UploadValidator(
-            source: MemorySource(text), expectedCustomer: "acme-clinic", rules: nil, groups: ClaimRowFixture.groups)
+            source: MemorySource(text),
+            expectedCustomer: "acme-clinic",
+            rules: nil,
+            groups: ClaimRowFixture.groups
+        )
         #expect(validator.header.unknownColumns == ["notes"])
         #expect(try validator.next()?.rejected == false)
     }
@@ -114,7 +127,8 @@ func formatFindings(_ text: String, customer: String? = "acme-clinic") throws ->
     }
 
     @Test func findingsNeverCarryValues() throws {
-        let text = Claims.header + "\n" + Claims.row(1, billed: "-\(Claims.canary)") + "\n"
+        let text =
+            Claims.header + "\n" + Claims.row(1, billed: "-\(Claims.canary)") + "\n"
             + Claims.row(2, serviceDate: Claims.canary) + "\n"
         let findings = try formatFindings(text)
         #expect(!findings.isEmpty)

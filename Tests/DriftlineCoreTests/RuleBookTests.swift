@@ -109,13 +109,16 @@ import Testing
 
     @Test func dateRangeWithRelativeBounds() throws {
         let book = try Self.book(
-            Self.rule("kind: range\nfield: service_date\nmin: today - 3 years\nmax: today"))
+            Self.rule("kind: range\nfield: service_date\nmin: today - 3 years\nmax: today")
+        )
         #expect(Self.failures(book, Self.row([.serviceDate: "2023-06-15"])) == [])
         #expect(Self.failures(book, Self.row([.serviceDate: "2023-06-14"])) == ["r"])
         #expect(Self.failures(book, Self.row([.serviceDate: "2026-06-15"])) == [])
         #expect(Self.failures(book, Self.row([.serviceDate: "2026-06-16"])) == ["r"])
         #expect(
-            Self.failures(book, Self.row([.serviceDate: "2026-02-30"])) == [], "invalid: the format pass reports it")
+            Self.failures(book, Self.row([.serviceDate: "2026-02-30"])) == [],
+            "invalid: the format pass reports it"
+        )
     }
 
     @Test func leapDays() throws {
@@ -133,7 +136,9 @@ import Testing
         #expect(Self.failures(absolute, Self.row([.serviceDate: "2024-02-28"])) == ["r"])
         // Relative bounds by days and months across the leap day.
         let days = try Self.book(
-            Self.rule("kind: range\nfield: service_date\nmin: today - 1 day\nmax: today + 1 month"), asOf: leap)
+            Self.rule("kind: range\nfield: service_date\nmin: today - 1 day\nmax: today + 1 month"),
+            asOf: leap
+        )
         #expect(Self.failures(days, Self.row([.serviceDate: "2024-02-28"])) == [])
         #expect(Self.failures(days, Self.row([.serviceDate: "2024-03-29"])) == [])
         #expect(Self.failures(days, Self.row([.serviceDate: "2024-03-30"])) == ["r"])
@@ -161,7 +166,8 @@ import Testing
         #expect(Self.failures(dates, Self.row([.decidedDate: nil])) == [], "pending: the missing link is skipped")
 
         let amounts = try Self.book(
-            Self.rule("kind: compare\nexpr: paid_amount<=allowed_amount <= billed_amount\nblame: paid_amount"))
+            Self.rule("kind: compare\nexpr: paid_amount<=allowed_amount <= billed_amount\nblame: paid_amount")
+        )
         #expect(Self.failures(amounts, Self.row([.paidAmount: "0.00", .allowedAmount: "0.00"])) == [])
         let over = Self.hits(amounts, Self.row([.paidAmount: "200.00", .allowedAmount: "180.00"]))
         #expect(over.map(\.column) == [.paidAmount])
@@ -183,7 +189,8 @@ import Testing
                 then: {field: decided_date, empty: true}
                 severity: error
                 message: pending has no decided date
-            """)
+            """
+        )
         #expect(Self.failures(book, Self.row([.outcome: "denied", .denialReason: "CO-97"])) == [])
         #expect(Self.failures(book, Self.row([.outcome: "DENIED", .denialReason: "denied"])) == ["denied-needs-carc"])
         let missing = Self.hits(book, Self.row([.outcome: "denied", .denialReason: nil]))
@@ -196,7 +203,8 @@ import Testing
 
     @Test func whenThenOnEmptyCondition() throws {
         let book = try Self.book(
-            Self.rule("kind: when_then\nif: {decided_date: ''}\nthen: {field: outcome, one_of: [pending]}"))
+            Self.rule("kind: when_then\nif: {decided_date: ''}\nthen: {field: outcome, one_of: [pending]}")
+        )
         #expect(Self.failures(book, Self.row([.decidedDate: nil, .outcome: "pending"])) == [])
         #expect(Self.failures(book, Self.row([.decidedDate: nil, .outcome: "paid"])) == ["r"])
         #expect(Self.failures(book, Self.row([.outcome: "paid"])) == [])
@@ -205,7 +213,8 @@ import Testing
     @Test func lookupList() throws {
         let book = try Self.book(
             Self.rule("kind: lookup\nfield: cpt_code\nlist: lists/codes.txt"),
-            lists: ["lists/codes.txt": ["# comment", "99213", " 0001f  # trailing comment", ""]])
+            lists: ["lists/codes.txt": ["# comment", "99213", " 0001f  # trailing comment", ""]]
+        )
         #expect(Self.failures(book, Self.row([.cptCode: "99213"])) == [])
         #expect(Self.failures(book, Self.row([.cptCode: "0001F"])) == [])
         #expect(Self.failures(book, Self.row([.cptCode: "99214"])) == ["r"])
@@ -214,14 +223,22 @@ import Testing
     @Test func lookupListFromDirectory() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rules-\(UUID().uuidString)")
         try FileManager.default.createDirectory(
-            at: directory.appendingPathComponent("lists"), withIntermediateDirectories: true)
+            at: directory.appendingPathComponent("lists"),
+            withIntermediateDirectories: true
+        )
         defer { try? FileManager.default.removeItem(at: directory) }
         try "99213\n99214\n".write(
-            to: directory.appendingPathComponent("lists/em.txt"), atomically: true, encoding: .utf8)
+            to: directory.appendingPathComponent("lists/em.txt"),
+            atomically: true,
+            encoding: .utf8
+        )
         try Self.rule("kind: lookup\nfield: cpt_code\nlist: lists/em.txt\nwhen: {payer: MEDICARE}")
             .write(to: directory.appendingPathComponent("a.yaml"), atomically: true, encoding: .utf8)
         try "groups: []\n".write(
-            to: directory.appendingPathComponent("cpt_groups.yaml"), atomically: true, encoding: .utf8)
+            to: directory.appendingPathComponent("cpt_groups.yaml"),
+            atomically: true,
+            encoding: .utf8
+        )
         let book = try RuleBook.load(directory: directory, groups: ClaimRowFixture.groups, asOf: Self.asOf)
         #expect(book.count == 1)
         #expect(Self.failures(book, Self.row([.payer: "medicare", .cptCode: "99215"])) == ["r"])
@@ -289,7 +306,8 @@ import Testing
               - {id: both, kind: required, field: denial_reason, severity: error, message: m,
                  when: {cpt_group: [Radiology], cpt: ['70000-71999'], customer: [ACME-CLINIC], payer: [AETNA]}}
               - {id: all, kind: required, field: denial_reason, severity: warning, message: m}
-            """)
+            """
+        )
         #expect(Self.failures(book, Self.row([:])) == ["em", "acme", "all"])
         #expect(Self.failures(book, Self.row([.customerID: "northside"])) == ["em", "all"])
         #expect(Self.failures(book, Self.row([.customerID: "northside", .cptCode: "71046"])) == ["all"])
@@ -337,7 +355,8 @@ import Testing
             var when: [String] = []
             if Bool.random(using: &generator) {
                 scope.payers = Array(
-                    payers.shuffled(using: &generator).prefix(Int.random(in: 1...3, using: &generator)))
+                    payers.shuffled(using: &generator).prefix(Int.random(in: 1...3, using: &generator))
+                )
                 when.append("payer: [\(scope.payers!.joined(separator: ", "))]")
             }
             if Int.random(in: 0..<4, using: &generator) == 0 {
@@ -386,7 +405,8 @@ import Testing
         #expect(Self.failures(book, Self.row([.payer: "MEDICARE", .cptCode: "99999"])) == ["medicare-cpt-covered"])
         #expect(
             Self.failures(book, Self.row([.outcome: "denied", .paidAmount: "0.00", .allowedAmount: "0.00"]))
-                == ["denied-needs-carc"])
+                == ["denied-needs-carc"]
+        )
         #expect(Self.failures(book, Self.row([.providerNPI: "1234567890"])) == ["provider-npi-valid"])
         #expect(Self.failures(book, Self.row([.paidAmount: "500.00"])) == ["amount-order"])
         #expect(Self.failures(book, Self.row([.billedAmount: "1500.00"])) == ["em-billed-high"])

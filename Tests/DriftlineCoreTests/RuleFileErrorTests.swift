@@ -8,8 +8,12 @@ import Testing
     static func error(_ yaml: String, lists: [String: [String]] = [:]) -> ConfigError? {
         do {
             _ = try RuleBook.parse(
-                yaml: yaml, file: "rules/bad.yaml", groups: ClaimRowFixture.groups,
-                asOf: ClaimRowFixture.day("2026-06-15"), lists: lists)
+                yaml: yaml,
+                file: "rules/bad.yaml",
+                groups: ClaimRowFixture.groups,
+                asOf: ClaimRowFixture.day("2026-06-15"),
+                lists: lists
+            )
             return nil
         } catch {
             return error
@@ -97,7 +101,8 @@ import Testing
                     + "    severity: error\n    message: m", 10, "r2", "exactly one of"
             ),
             ("  - kind: required\n    field: claim_id\n    severity: error\n    message: m", 7, nil, "missing 'id'"),
-        ] as [(String, Int, String?, String)])
+        ] as [(String, Int, String?, String)]
+    )
     func reportsFileLineAndRuleID(body: String, line: Int, ruleID: String?, fragment: String) throws {
         let error = try #require(Self.error(Self.second(body)))
         #expect(error.file == "rules/bad.yaml")
@@ -120,7 +125,10 @@ import Testing
         let rule = "rules:\n  - {id: same, kind: required, field: claim_id, severity: error, message: m}\n"
         try rule.write(to: directory.appendingPathComponent("a.yaml"), atomically: true, encoding: .utf8)
         try ("# second file\n" + rule).write(
-            to: directory.appendingPathComponent("b.yml"), atomically: true, encoding: .utf8)
+            to: directory.appendingPathComponent("b.yml"),
+            atomically: true,
+            encoding: .utf8
+        )
         do {
             _ = try RuleBook.load(directory: directory, groups: ClaimRowFixture.groups, asOf: 0)
             Issue.record("expected a ConfigError")

@@ -15,11 +15,21 @@ import Testing
     }
 
     private func generate(
-        rows: Int, customers: Int, seed: UInt64, dirty: Double = 0, drift: Bool = false
+        rows: Int,
+        customers: Int,
+        seed: UInt64,
+        dirty: Double = 0,
+        drift: Bool = false
     ) throws -> (URL, SampleGenerator.Summary) {
         let directory = try temporaryDirectory()
         let configuration = SampleGenerator.Configuration(
-            rows: rows, customers: customers, seed: seed, dirtyFraction: dirty, drift: drift, asOf: Self.asOf)
+            rows: rows,
+            customers: customers,
+            seed: seed,
+            dirtyFraction: dirty,
+            drift: drift,
+            asOf: Self.asOf
+        )
         let summary = try SampleGenerator(configuration: configuration).write(to: directory)
         return (directory, summary)
     }
@@ -126,7 +136,10 @@ import Testing
 
     /// The rule violations of one data line, named like ``SampleDirtyKind`` where one applies.
     static func violations(
-        _ line: Substring, customer: String, asOf: Int, seenIDs: inout Set<Substring>
+        _ line: Substring,
+        customer: String,
+        asOf: Int,
+        seenIDs: inout Set<Substring>
     ) -> Set<String> {
         let fields = line.split(separator: ",", omittingEmptySubsequences: false)
         guard fields.count == 14 else { return ["wrong_column_count"] }
@@ -246,7 +259,8 @@ import Testing
         }
         #expect(
             SampleGenerator.header == "claim_id,customer_id,payer,cpt_code,service_date,submitted_date,decided_date,"
-                + "outcome,denial_reason,billed_amount,allowed_amount,paid_amount,patient_ref,provider_npi")
+                + "outcome,denial_reason,billed_amount,allowed_amount,paid_amount,patient_ref,provider_npi"
+        )
         #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("dirty-lines.csv").path))
     }
 
@@ -307,8 +321,10 @@ import Testing
             for (offset, line) in try lines(directory.appendingPathComponent(file.path)).enumerated() where offset > 0 {
                 let problems = Self.violations(line, customer: file.customerID, asOf: Self.asOfDays, seenIDs: &seen)
                 if let kind = bad[offset + 1] {
-                    #expect(problems == [kind] || (kind == "paid_gt_billed" && problems == [kind, "amount_order"]),
-                            "\(file.path):\(offset + 1) \(kind): \(problems.sorted())")
+                    #expect(
+                        problems == [kind] || (kind == "paid_gt_billed" && problems == [kind, "amount_order"]),
+                        "\(file.path):\(offset + 1) \(kind): \(problems.sorted())"
+                    )
                 } else {
                     #expect(problems.isEmpty, "\(file.path):\(offset + 1): \(problems.sorted())")
                 }

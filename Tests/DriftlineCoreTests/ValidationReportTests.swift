@@ -6,7 +6,12 @@ import Testing
 @Suite struct ValidationReportTests {
     static let canary = "CANARY-123-45-6789"
 
-    static func finding(_ line: Int, _ rule: String, _ severity: Severity = .error, column: String? = "payer")
+    static func finding(
+        _ line: Int,
+        _ rule: String,
+        _ severity: Severity = .error,
+        column: String? = "payer"
+    )
         -> Finding
     {
         Finding(line: line, column: column, ruleID: rule, severity: severity, message: "message of \(line)")
@@ -17,14 +22,24 @@ import Testing
         for line in 2...6 {
             report.add(
                 Finding(
-                    line: line, column: "service_date", ruleID: "date-order", severity: .error,
-                    message: "dates out of order"))
+                    line: line,
+                    column: "service_date",
+                    ruleID: "date-order",
+                    severity: .error,
+                    message: "dates out of order"
+                )
+            )
             report.countRow(rejected: true, warned: false)
         }
         report.add(
             Finding(
-                line: 7, column: nil, ruleID: "em-billed-high", severity: .warning,
-                message: "E&M visit billed <script>alert(1)</script> above 1000.00"))
+                line: 7,
+                column: nil,
+                ruleID: "em-billed-high",
+                severity: .warning,
+                message: "E&M visit billed <script>alert(1)</script> above 1000.00"
+            )
+        )
         report.countRow(rejected: false, warned: true)
         report.countRow(rejected: false, warned: false)
         return report
@@ -89,7 +104,8 @@ import Testing
         #expect(set.rowsRejected == 6)
         #expect(set.ruleCounts["date-order"] == 6)
         let object = try #require(
-            try JSONSerialization.jsonObject(with: Data(set.renderJSON().utf8)) as? [String: Any])
+            try JSONSerialization.jsonObject(with: Data(set.renderJSON().utf8)) as? [String: Any]
+        )
         #expect((object["files"] as? [Any])?.count == 2)
         let totals = try #require(object["totals"] as? [String: Any])
         #expect((totals["rules"] as? [String: Int])?["date-order"] == 6)
@@ -107,7 +123,10 @@ import Testing
                   - {id: denied-needs-carc, kind: when_then, if: {outcome: denied},
                      then: {field: denial_reason, pattern: '^(CO|PR|OA|PI|CR)-[0-9]{1,3}$'},
                      severity: error, message: denied needs a CARC code}
-                """, groups: ClaimRowFixture.groups, asOf: ClaimRowFixture.day("2026-06-15"))
+                """,
+            groups: ClaimRowFixture.groups,
+            asOf: ClaimRowFixture.day("2026-06-15")
+        )
         let values = ClaimRowFixture.row([.outcome: "denied", .denialReason: Self.canary])
         var report = ValidationReport(file: SafeText("upload.csv"))
         let hits = ClaimRowFixture.withRow(values, line: 42) { row in
@@ -133,8 +152,10 @@ import Testing
         // Rule file errors quote configuration, never row values.
         do {
             _ = try RuleBook.parse(
-                yaml: "rules:\n  - {id: x, kind: nope, severity: error, message: m}\n", groups: ClaimRowFixture.groups,
-                asOf: 0)
+                yaml: "rules:\n  - {id: x, kind: nope, severity: error, message: m}\n",
+                groups: ClaimRowFixture.groups,
+                asOf: 0
+            )
             Issue.record("expected a ConfigError")
         } catch {
             #expect(!String(describing: error).contains(Self.canary))

@@ -10,8 +10,11 @@ struct AbandonedRunTests {
         let workspace = try Workspace()
         try workspace.drop(Claims.file(rows: 20), customer: "acme-clinic", name: "a.csv")
         let killed = try DriftlineProcess.run(
-            ["run", "--pipeline", "pipelines/nightly.yaml", "--as-of", "2026-11-21"], in: workspace.path,
-            databaseURL: database.url, environment: ["DRIFTLINE_CRASH_AT": "stage.after:load"])
+            ["run", "--pipeline", "pipelines/nightly.yaml", "--as-of", "2026-11-21"],
+            in: workspace.path,
+            databaseURL: database.url,
+            environment: ["DRIFTLINE_CRASH_AT": "stage.after:load"]
+        )
         #expect(killed.signal == SIGKILL)
 
         let listing = try DriftlineProcess.run(["runs"], in: workspace.path, databaseURL: database.url)

@@ -35,7 +35,10 @@ struct ConcurrencyTests {
         #expect(try RecoveryFixture.run(workspace, database).status == 0)
         try holder.query("SELECT pg_advisory_lock(hashtext($1))", [Self.lockKey], operation: "hold lock")
         let rerun = try DriftlineProcess.run(
-            ["rerun", "1", "--stage", "report"], in: workspace.path, databaseURL: database.url)
+            ["rerun", "1", "--stage", "report"],
+            in: workspace.path,
+            databaseURL: database.url
+        )
         #expect(rerun.status == 75, rerun.summary)
     }
 
@@ -47,7 +50,9 @@ struct ConcurrencyTests {
 
         let waiting = try DriftlineProcess.start(
             ["run", "--pipeline", "pipelines/nightly.yaml", "--as-of", RecoveryFixture.asOf, "--wait", "10"],
-            in: workspace.path, databaseURL: database.url)
+            in: workspace.path,
+            databaseURL: database.url
+        )
         Thread.sleep(forTimeInterval: 1)
         #expect(waiting.process.isRunning, "the second run should be waiting for the lock")
         try holder.query("SELECT pg_advisory_unlock(hashtext($1))", [Self.lockKey], operation: "release lock")
@@ -69,15 +74,19 @@ struct ConcurrencyTests {
         let workspace = try RecoveryFixture.workspace()
         // The first run sits mid-COPY of its first file for 4 s, holding the pipeline lock.
         let first = try DriftlineProcess.start(
-            ["run", "--pipeline", "pipelines/nightly.yaml", "--as-of", RecoveryFixture.asOf], in: workspace.path,
-            databaseURL: database.url, environment: ["DRIFTLINE_PAUSE_AT": "load.copy:10", "DRIFTLINE_PAUSE_MS": "4000"])
+            ["run", "--pipeline", "pipelines/nightly.yaml", "--as-of", RecoveryFixture.asOf],
+            in: workspace.path,
+            databaseURL: database.url,
+            environment: ["DRIFTLINE_PAUSE_AT": "load.copy:10", "DRIFTLINE_PAUSE_MS": "4000"]
+        )
         try waitFor("the first run to take the lock") {
             try database.int(
                 """
                 SELECT count(*) FROM pg_locks
                  WHERE locktype = 'advisory' AND granted
                    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                """) > 0
+                """
+            ) > 0
         }
         let second = try RecoveryFixture.run(workspace, database)
         #expect(second.status == 75, second.summary)
@@ -92,8 +101,11 @@ struct ConcurrencyTests {
         let database = try TestDatabase()
         let workspace = try RecoveryFixture.workspace()
         let running = try DriftlineProcess.start(
-            ["run", "--pipeline", "pipelines/nightly.yaml", "--as-of", RecoveryFixture.asOf], in: workspace.path,
-            databaseURL: database.url, environment: ["DRIFTLINE_PAUSE_AT": "stage.after:load", "DRIFTLINE_PAUSE_MS": "3000"])
+            ["run", "--pipeline", "pipelines/nightly.yaml", "--as-of", RecoveryFixture.asOf],
+            in: workspace.path,
+            databaseURL: database.url,
+            environment: ["DRIFTLINE_PAUSE_AT": "stage.after:load", "DRIFTLINE_PAUSE_MS": "3000"]
+        )
         try waitFor("the load stage to finish") {
             try database.scalar("SELECT status FROM driftline.stage_runs WHERE stage = 'load'") == "succeeded"
         }
@@ -105,16 +117,20 @@ struct ConcurrencyTests {
                 SELECT count(pg_terminate_backend(pid)) FROM pg_locks
                  WHERE locktype = 'advisory' AND granted
                    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                """) == 1)
+                """
+            ) == 1
+        )
         try waitFor("the lock to be free") {
-            try holder.query("SELECT pg_try_advisory_lock(hashtext($1))", [Self.lockKey], operation: "take lock").scalar == "t"
+            try holder.query("SELECT pg_try_advisory_lock(hashtext($1))", [Self.lockKey], operation: "take lock").scalar
+                == "t"
         }
         let lost = running.wait()
         #expect(lost.status == 75, lost.summary)
         #expect(lost.stderr.contains("lost the pipeline lock"), lost.summary)
         #expect(
             try database.rows("SELECT stage, status FROM driftline.stage_runs ORDER BY position")
-                == [["load", "succeeded"], ["report", "failed"]])
+                == [["load", "succeeded"], ["report", "failed"]]
+        )
         #expect(try database.scalar("SELECT status FROM driftline.runs") == "failed")
 
         try holder.query("SELECT pg_advisory_unlock(hashtext($1))", [Self.lockKey], operation: "release lock")
@@ -131,14 +147,21 @@ struct ConcurrencyTests {
             for file in 0..<5 {
                 try workspace.drop(
                     Claims.file(rows: 150, customer: customer, startingAt: 10_000 * c + 1000 * file),
-                    customer: customer, name: "claims-\(file).csv")
+                    customer: customer,
+                    name: "claims-\(file).csv"
+                )
             }
         }
         // Each commit waits 100 ms, so the workers overlap for the whole inbox.
         let environment = ["DRIFTLINE_PAUSE_AT": "load.before_commit:*", "DRIFTLINE_PAUSE_MS": "100"]
         let arguments = ["run", "--worker", "--pipeline", "pipelines/nightly.yaml", "--as-of", RecoveryFixture.asOf]
         let workers = try (0..<2).map { _ in
-            try DriftlineProcess.start(arguments, in: workspace.path, databaseURL: database.url, environment: environment)
+            try DriftlineProcess.start(
+                arguments,
+                in: workspace.path,
+                databaseURL: database.url,
+                environment: environment
+            )
         }
         let results = workers.map { $0.wait() }
         for result in results { #expect(result.status == 0, result.summary) }
@@ -151,7 +174,11 @@ struct ConcurrencyTests {
         #expect(workspace.files(in: "inbox").isEmpty)
         #expect(workspace.uploads(in: "archive").count == 20)
         // Both workers' runs recorded, and their load summaries add up to the inbox.
-        #expect(try database.int("SELECT count(*) FROM driftline.runs WHERE pipeline = 'nightly.worker' AND status = 'succeeded'") == 2)
+        #expect(
+            try database.int(
+                "SELECT count(*) FROM driftline.runs WHERE pipeline = 'nightly.worker' AND status = 'succeeded'"
+            ) == 2
+        )
         #expect(try database.int("SELECT sum((summary ->> 'files_loaded')::int) FROM driftline.stage_runs") == 20)
         // And they really shared the work.
         let perRun = try database.rows("SELECT count(*) FROM driftline.uploads GROUP BY run_id")
@@ -173,15 +200,24 @@ struct ConcurrencyTests {
         }
         for _ in 0..<2 {
             let rerun = try DriftlineProcess.run(
-                ["rerun", String(runID), "--stage", "load"], in: workspace.path, databaseURL: database.url)
+                ["rerun", String(runID), "--stage", "load"],
+                in: workspace.path,
+                databaseURL: database.url
+            )
             #expect(rerun.status == 65, rerun.summary)
             #expect(workspace.files(in: "inbox").isEmpty)
         }
         let downstream = try DriftlineProcess.run(
-            ["rerun", String(runID), "--stage", "report", "--downstream"], in: workspace.path, databaseURL: database.url)
+            ["rerun", String(runID), "--stage", "report", "--downstream"],
+            in: workspace.path,
+            databaseURL: database.url
+        )
         #expect(downstream.status == 65, downstream.summary)
         let everything = try DriftlineProcess.run(
-            ["rerun", String(runID), "--stage", "load", "--downstream"], in: workspace.path, databaseURL: database.url)
+            ["rerun", String(runID), "--stage", "load", "--downstream"],
+            in: workspace.path,
+            databaseURL: database.url
+        )
         #expect(everything.status == 65, everything.summary)
 
         let after = try RunSnapshot.take(database, workspace)
@@ -194,13 +230,18 @@ struct ConcurrencyTests {
         #expect(after.runs == before.runs)
         #expect(
             try database.rows("SELECT stage, status, attempt FROM driftline.stage_runs ORDER BY position")
-                == [["load", "succeeded", "4"], ["report", "succeeded", "3"]])
+                == [["load", "succeeded", "4"], ["report", "succeeded", "3"]]
+        )
         // The report stage's summary is recomputed from what committed, not accumulated.
         #expect(
             try database.scalar("SELECT summary ->> 'rows_loaded' FROM driftline.stage_runs WHERE stage = 'report'")
-                == String(RecoveryFixture.loadedClaims))
+                == String(RecoveryFixture.loadedClaims)
+        )
         let unknown = try DriftlineProcess.run(
-            ["rerun", String(runID), "--stage", "nope"], in: workspace.path, databaseURL: database.url)
+            ["rerun", String(runID), "--stage", "nope"],
+            in: workspace.path,
+            databaseURL: database.url
+        )
         #expect(unknown.status == 78, unknown.summary)
     }
 }

@@ -12,8 +12,10 @@ struct DatabaseOutageTests {
         let workspace = try RecoveryFixture.workspace()
         let url = "postgresql:///driftline?host=%2Ftmp%2Fdlo-nonexistent-\(getpid())&user=postgres&connect_timeout=2"
         let result = try DriftlineProcess.run(
-            ["run", "--pipeline", "pipelines/nightly.yaml", "--as-of", RecoveryFixture.asOf], in: workspace.path,
-            databaseURL: url)
+            ["run", "--pipeline", "pipelines/nightly.yaml", "--as-of", RecoveryFixture.asOf],
+            in: workspace.path,
+            databaseURL: url
+        )
         #expect(result.status == 69, result.summary)
         #expect(result.signal == nil)
         #expect(result.stderr.contains("driftline: PostgreSQL connection_failed during connect"), result.summary)
@@ -38,10 +40,13 @@ struct DatabaseOutageTests {
         let arguments = ["run", "--pipeline", "pipelines/nightly.yaml", "--as-of", RecoveryFixture.asOf]
         // Paused mid-COPY of the second file (the first committed) while the server goes away.
         let running = try DriftlineProcess.start(
-            arguments, in: workspace.path, databaseURL: url,
+            arguments,
+            in: workspace.path,
+            databaseURL: url,
             environment: [
                 "DRIFTLINE_PAUSE_AT": "load.copy:750", "DRIFTLINE_PAUSE_MS": "5000", "DRIFTLINE_RETRY_ATTEMPTS": "3",
-            ])
+            ]
+        )
         do {
             let probe = try PGConnection(url: url)
             try waitFor("the first upload to commit") {
@@ -63,7 +68,11 @@ struct DatabaseOutageTests {
         #expect(failed.stderr.contains("msg=\"transient database error, retrying\""), failed.summary)
         #expect(!failed.stderr.contains(Claims.canary))
         // The interrupted upload and the ones after it are still waiting; the committed one was filed.
-        #expect(workspace.files(in: "inbox") == ["birch-health/claims-1.csv", "cedar-med/claims-1.csv", "cedar-med/claims-2.csv"])
+        #expect(
+            workspace.files(in: "inbox") == [
+                "birch-health/claims-1.csv", "cedar-med/claims-1.csv", "cedar-med/claims-2.csv",
+            ]
+        )
         #expect(workspace.uploads(in: "archive") == ["acme-clinic/2026-11-21/claims-1.csv"])
 
         // While it is down, a new run touches nothing.

@@ -27,20 +27,23 @@ struct EmbeddedPostgresTests {
         let url = try EmbeddedPostgres.resolveDatabaseURL(
             environment: ["DATABASE_URL": "postgresql://u@db.example/x"],
             workingDirectory: URL(fileURLWithPath: "/nonexistent-driftline-test"),
-            autostart: true)
+            autostart: true
+        )
         #expect(url == "postgresql://u@db.example/x")
 
         let embedded = try EmbeddedPostgres.resolveDatabaseURL(
             environment: ["DATABASE_URL": "  "],
             workingDirectory: URL(fileURLWithPath: "/tmp/dl-y"),
-            autostart: false)
+            autostart: false
+        )
         #expect(embedded == "postgresql:///driftline?host=%2Ftmp%2Fdl-y%2F.driftline%2Frun&user=postgres")
     }
 
     @Test func missingBinariesGiveClearError() {
         let pg = EmbeddedPostgres(
             root: URL(fileURLWithPath: "/tmp/dl-none/.driftline"),
-            environment: ["DRIFTLINE_PG_BINDIR": "/nonexistent-pg-bindir"])
+            environment: ["DRIFTLINE_PG_BINDIR": "/nonexistent-pg-bindir"]
+        )
         #expect(throws: EmbeddedPostgresError.self) { try pg.start() }
         #expect(pg.status().running == false)
     }
@@ -78,14 +81,19 @@ struct EmbeddedPostgresTests {
         #expect(try psql(url, "SELECT 1") == "1")
 
         let resolved = try EmbeddedPostgres.resolveDatabaseURL(
-            environment: [:], workingDirectory: work, autostart: true)
+            environment: [:],
+            workingDirectory: work,
+            autostart: true
+        )
         #expect(resolved == url)
     }
 
     private func psql(_ url: String, _ sql: String) throws -> String {
         let process = Process()
         let candidates = ["/usr/bin/psql", "/usr/lib/postgresql/15/bin/psql"]
-        process.executableURL = URL(fileURLWithPath: candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? "psql")
+        process.executableURL = URL(
+            fileURLWithPath: candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? "psql"
+        )
         process.arguments = ["-X", "-At", url, "-c", sql]
         let pipe = Pipe()
         process.standardOutput = pipe

@@ -19,12 +19,16 @@ struct RunObservabilityTests {
         #expect(
             result.stdout
                 == "run 1: exit 65, files loaded 3, rejected 1, rows read \(600 + 300 + 250), "
-                + "loaded \(RecoveryFixture.loadedClaims), rejected \(RecoveryFixture.badLines.count)\n")
+                + "loaded \(RecoveryFixture.loadedClaims), rejected \(RecoveryFixture.badLines.count)\n"
+        )
 
         let lines = result.stderr.split(separator: "\n").map(String.init)
         #expect(lines.count >= 8)
         for line in lines {
-            #expect(line.wholeMatch(of: /ts=\S+ level=[a-z]+ msg=("[^"]*"|\S+)( [a-z._]+=("([^"\\]|\\.)*"|\S*))*/) != nil, "\(line)")
+            #expect(
+                line.wholeMatch(of: /ts=\S+ level=[a-z]+ msg=("[^"]*"|\S+)( [a-z._]+=("([^"\\]|\\.)*"|\S*))*/) != nil,
+                "\(line)"
+            )
         }
         let staged = lines.filter { $0.contains(" stage=") }
         #expect(staged.count >= 6)
@@ -39,7 +43,10 @@ struct RunObservabilityTests {
 
         // The metrics textfile, written atomically (nothing else left in the folder).
         let metrics = try workspace.read("metrics/driftline.prom")
-        #expect(metrics.contains("driftline_rows_loaded{pipeline=\"nightly\"} \(RecoveryFixture.loadedClaims)"), "\(metrics)")
+        #expect(
+            metrics.contains("driftline_rows_loaded{pipeline=\"nightly\"} \(RecoveryFixture.loadedClaims)"),
+            "\(metrics)"
+        )
         #expect(metrics.contains("driftline_files_rejected{pipeline=\"nightly\"} 1"), "\(metrics)")
         #expect(metrics.contains("driftline_last_run_id{pipeline=\"nightly\"} 1"), "\(metrics)")
         #expect(metrics.contains("driftline_stage_duration_seconds{pipeline=\"nightly\",stage=\"load\"}"), "\(metrics)")
@@ -51,7 +58,11 @@ struct RunObservabilityTests {
         let table = try DriftlineProcess.run(["runs"], in: workspace.path, databaseURL: database.url)
         #expect(table.status == 0, table.summary)
         #expect(table.stdout.contains("load:succeeded report:succeeded"), table.summary)
-        let json = try DriftlineProcess.run(["runs", "--json", "--limit", "5"], in: workspace.path, databaseURL: database.url)
+        let json = try DriftlineProcess.run(
+            ["runs", "--json", "--limit", "5"],
+            in: workspace.path,
+            databaseURL: database.url
+        )
         #expect(json.status == 0, json.summary)
         let runs = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
         #expect(runs?.count == 1)
@@ -95,8 +106,10 @@ struct RunObservabilityTests {
         let workspace = try RecoveryFixture.workspace()
         let unreachable = "postgresql:///driftline?host=%2Ftmp%2Fdlo-nonexistent-\(getpid())&user=postgres"
         let result = try DriftlineProcess.run(
-            ["run", "--pipeline", "pipelines/nightly.yaml", "--log-format", "json"], in: workspace.path,
-            databaseURL: unreachable)
+            ["run", "--pipeline", "pipelines/nightly.yaml", "--log-format", "json"],
+            in: workspace.path,
+            databaseURL: unreachable
+        )
         #expect(result.status == 69, result.summary)
         let events = result.stderr.split(separator: "\n").map {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String]
@@ -106,10 +119,15 @@ struct RunObservabilityTests {
 
         // A bad pipeline file is logged as an event too.
         let missing = try DriftlineProcess.run(
-            ["run", "--pipeline", "pipelines/none.yaml", "--log-format", "json"], in: workspace.path,
-            databaseURL: unreachable)
+            ["run", "--pipeline", "pipelines/none.yaml", "--log-format", "json"],
+            in: workspace.path,
+            databaseURL: unreachable
+        )
         #expect(missing.status == 78, missing.summary)
         let lines = missing.stderr.split(separator: "\n")
-        #expect(lines.count == 1 && lines.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil }, missing.summary)
+        #expect(
+            lines.count == 1 && lines.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil },
+            missing.summary
+        )
     }
 }

@@ -47,21 +47,37 @@ struct RunRecoveryTests {
         let crashed = try RecoveryFixture.run(workspace, database, environment: ["DRIFTLINE_CRASH_AT": crashAt])
         #expect(crashed.signal == SIGKILL, crashed.summary)
         let runID = try RecoveryFixture.onlyRunID(database)
-        #expect(try database.scalar("SELECT status FROM driftline.runs WHERE run_id = $1", [String(runID)]) == "running")
         #expect(
-            try database.int("SELECT count(*) FROM driftline.stage_runs WHERE run_id = $1 AND status <> 'succeeded'", [String(runID)]) > 0)
+            try database.scalar("SELECT status FROM driftline.runs WHERE run_id = $1", [String(runID)]) == "running"
+        )
+        #expect(
+            try database.int(
+                "SELECT count(*) FROM driftline.stage_runs WHERE run_id = $1 AND status <> 'succeeded'",
+                [String(runID)]
+            ) > 0
+        )
         #expect(try RunSnapshot.take(database, workspace) != baseline)
 
         let resumed = try DriftlineProcess.run(
-            ["resume", String(runID), "--wait", "10"], in: NSTemporaryDirectory(), databaseURL: database.url)  // any directory
+            ["resume", String(runID), "--wait", "10"],
+            in: NSTemporaryDirectory(),
+            databaseURL: database.url
+        )  // any directory
         #expect(resumed.status == 65, resumed.summary)  // cedar-med/claims-2.csv is rejected as a whole
         #expect(resumed.stdout.hasPrefix("run \(runID): exit 65"), resumed.summary)
 
         let state = try RunSnapshot.take(database, workspace)
         #expect(state == baseline, "after resume:\n\(state)\nuninterrupted:\n\(baseline)")
         #expect(
-            try database.int("SELECT count(*) FROM driftline.stage_runs WHERE status <> 'succeeded' OR error IS NOT NULL") == 0)
-        #expect(try database.int("SELECT count(*) FROM driftline.uploads GROUP BY customer_id, sha256 ORDER BY 1 DESC LIMIT 1") == 1)
+            try database.int(
+                "SELECT count(*) FROM driftline.stage_runs WHERE status <> 'succeeded' OR error IS NOT NULL"
+            ) == 0
+        )
+        #expect(
+            try database.int(
+                "SELECT count(*) FROM driftline.uploads GROUP BY customer_id, sha256 ORDER BY 1 DESC LIMIT 1"
+            ) == 1
+        )
         // The killed process's half-written reject report (raw rows) does not outlive it.
         #expect(workspace.stagingFiles.isEmpty, "\(workspace.stagingFiles)")
     }
@@ -76,7 +92,10 @@ struct RunRecoveryTests {
         #expect(try database.int("SELECT count(*) FROM driftline.rejects") == 0)
         #expect(workspace.files(in: "inbox").count == 4)
         #expect(try database.scalar("SELECT status FROM driftline.stage_runs WHERE stage = 'load'") == "running")
-        #expect(try database.scalar("SELECT summary ->> 'files_loaded' FROM driftline.stage_runs WHERE stage = 'load'") == nil)
+        #expect(
+            try database.scalar("SELECT summary ->> 'files_loaded' FROM driftline.stage_runs WHERE stage = 'load'")
+                == nil
+        )
 
         // Killed in the second file: the first stays committed, the second left no trace.
         let second = try TestDatabase()
@@ -86,8 +105,14 @@ struct RunRecoveryTests {
         #expect(try second.rows("SELECT customer_id, status FROM driftline.uploads") == [["acme-clinic", "loaded"]])
         #expect(try second.int("SELECT count(*) FROM driftline.claims") == 600)
         #expect(try second.int("SELECT count(*) FROM driftline.claims WHERE customer_id = 'birch-health'") == 0)
-        #expect(workspace2.files(in: "inbox") == ["birch-health/claims-1.csv", "cedar-med/claims-1.csv", "cedar-med/claims-2.csv"])
-        #expect(try second.scalar("SELECT summary ->> 'files_loaded' FROM driftline.stage_runs WHERE stage = 'load'") == "1")
+        #expect(
+            workspace2.files(in: "inbox") == [
+                "birch-health/claims-1.csv", "cedar-med/claims-1.csv", "cedar-med/claims-2.csv",
+            ]
+        )
+        #expect(
+            try second.scalar("SELECT summary ->> 'files_loaded' FROM driftline.stage_runs WHERE stage = 'load'") == "1"
+        )
     }
 
     @Test func resumeOfAFinishedRunIsRefused() throws {
@@ -106,6 +131,7 @@ struct RunRecoveryTests {
 extension Workspace {
     /// Reject reports still being written (or left by a killed process).
     var stagingFiles: [String] {
-        (try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("rejected/.staging").path)) ?? []
+        (try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("rejected/.staging").path))
+            ?? []
     }
 }

@@ -50,28 +50,33 @@ struct RunSnapshot: Equatable, CustomStringConvertible {
                        allowed_amount, paid_amount, patient_ref, provider_npi, line_no),
                        E'\\n' ORDER BY customer_id, claim_id)), '-')
               FROM driftline.claims
-            """, operation: "snapshot claims"
+            """,
+            operation: "snapshot claims"
         ).first!
         let counters = ["files_loaded", "files_rejected", "rows_read", "rows_loaded", "rows_rejected"]
         return RunSnapshot(
-            claimsHash: claims[1]!, claims: Int(claims[0]!)!,
+            claimsHash: claims[1]!,
+            claims: Int(claims[0]!)!,
             uploads: try lines(
                 """
                 SELECT customer_id, file_name, status, rows_read, rows_loaded, rows_rejected, rows_warned, error_code,
                        error_line, run_id FROM driftline.uploads ORDER BY customer_id, file_name
-                """),
+                """
+            ),
             rejects: try lines(
                 """
                 SELECT u.customer_id, u.file_name, r.line_no, r.column_name, r.rule_id
                   FROM driftline.rejects r JOIN driftline.uploads u USING (upload_id)
                  ORDER BY 1, 2, 3, 5
-                """),
+                """
+            ),
             findings: try lines(
                 """
                 SELECT u.customer_id, u.file_name, f.rule_id, f.severity, f.count
                   FROM driftline.upload_findings f JOIN driftline.uploads u USING (upload_id)
                  ORDER BY 1, 2, 3
-                """),
+                """
+            ),
             queue: try lines("SELECT state, count(*) FROM driftline.inbox_files GROUP BY 1 ORDER BY 1"),
             inbox: workspace.files(in: "inbox"),
             archived: workspace.uploads(in: "archive"),
@@ -80,8 +85,10 @@ struct RunSnapshot: Equatable, CustomStringConvertible {
                 """
                 SELECT run_id, stage, status, \(counters.map { "summary ->> '\($0)'" }.joined(separator: ", "))
                   FROM driftline.stage_runs ORDER BY run_id, position
-                """),
-            runs: try lines("SELECT run_id, pipeline, status, as_of FROM driftline.runs ORDER BY run_id"))
+                """
+            ),
+            runs: try lines("SELECT run_id, pipeline, status, as_of FROM driftline.runs ORDER BY run_id")
+        )
     }
 }
 
@@ -96,13 +103,23 @@ enum RecoveryFixture {
 
     static func workspace(stages: [String] = ["load", "report"]) throws -> Workspace {
         let workspace = try Workspace(stages: stages)
-        try workspace.drop(Claims.file(rows: 600, customer: "acme-clinic"), customer: "acme-clinic", name: "claims-1.csv")
-        var birch = Claims.file(rows: 300, customer: "birch-health", startingAt: 1000).split(separator: "\n").map(String.init)
+        try workspace.drop(
+            Claims.file(rows: 600, customer: "acme-clinic"),
+            customer: "acme-clinic",
+            name: "claims-1.csv"
+        )
+        var birch = Claims.file(rows: 300, customer: "birch-health", startingAt: 1000).split(separator: "\n").map(
+            String.init
+        )
         for line in badLines {
             birch[line - 1] = Claims.row(1000 + line - 2, customer: "birch-health", serviceDate: "2026-02-31")
         }
         try workspace.drop(birch.joined(separator: "\n") + "\n", customer: "birch-health", name: "claims-1.csv")
-        try workspace.drop(Claims.file(rows: 250, customer: "cedar-med", startingAt: 5000), customer: "cedar-med", name: "claims-1.csv")
+        try workspace.drop(
+            Claims.file(rows: 250, customer: "cedar-med", startingAt: 5000),
+            customer: "cedar-med",
+            name: "claims-1.csv"
+        )
         // No patient_ref column: rejected as a whole.
         let missing = Claims.file(rows: 5, customer: "cedar-med", startingAt: 9000).split(separator: "\n").map {
             $0.split(separator: ",", omittingEmptySubsequences: false).dropLast(2).joined(separator: ",")
@@ -113,11 +130,17 @@ enum RecoveryFixture {
 
     /// `driftline run` over the workspace's nightly pipeline.
     static func run(
-        _ workspace: Workspace, _ database: TestDatabase, extra: [String] = [], environment: [String: String] = [:]
+        _ workspace: Workspace,
+        _ database: TestDatabase,
+        extra: [String] = [],
+        environment: [String: String] = [:]
     ) throws -> DriftlineProcess.Result {
         try DriftlineProcess.run(
-            ["run", "--pipeline", "pipelines/nightly.yaml", "--as-of", asOf] + extra, in: workspace.path,
-            databaseURL: database.url, environment: environment)
+            ["run", "--pipeline", "pipelines/nightly.yaml", "--as-of", asOf] + extra,
+            in: workspace.path,
+            databaseURL: database.url,
+            environment: environment
+        )
     }
 
     /// The id of the only run in `database`.
@@ -138,6 +161,9 @@ extension DriftlineProcess.Result {
     /// For `#expect` comments: the exit and the last lines of stderr.
     var summary: Comment {
         let tail = stderr.split(separator: "\n").suffix(12).joined(separator: "\n")
-        return Comment(rawValue: "exit \(status) signal \(signal.map(String.init) ?? "-")\nstdout: \(stdout)\nstderr tail:\n\(tail)")
+        return Comment(
+            rawValue:
+                "exit \(status) signal \(signal.map(String.init) ?? "-")\nstdout: \(stdout)\nstderr tail:\n\(tail)"
+        )
     }
 }

@@ -40,7 +40,9 @@ package enum ClaimRowFixture {
     /// Calls `body` with a row holding `values` (absent keys are empty fields), parsed like the format pass:
     /// an invalid date or amount is left absent.
     package static func withRow<R>(
-        _ values: [ClaimColumn: String], line: Int = 2, groups: CPTGroups = ClaimRowFixture.groups,
+        _ values: [ClaimColumn: String],
+        line: Int = 2,
+        groups: CPTGroups = ClaimRowFixture.groups,
         _ body: (borrowing ClaimRow) throws -> R
     ) rethrows -> R {
         var buffer: [UInt8] = []
@@ -73,7 +75,10 @@ package enum ClaimRowFixture {
     }
 
     /// `base` with `changes` applied; a `nil` value empties the field.
-    package static func row(_ changes: [ClaimColumn: String?], base: [ClaimColumn: String] = valid)
+    package static func row(
+        _ changes: [ClaimColumn: String?],
+        base: [ClaimColumn: String] = valid
+    )
         -> [ClaimColumn: String]
     {
         var values = base

@@ -8,14 +8,24 @@ package enum Claims {
 
     /// A valid row (as of 2026-11-21) whose patient_ref carries the canary.
     package static func row(
-        _ id: Int, customer: String = "acme-clinic", payer: String = "AETNA", cpt: String = "99213",
-        outcome: String = "paid", billed: String = "180.00", serviceDate: String = "2026-05-01",
-        decided: String = "2026-05-20", denial: String = "", allowed: String = "120.00", paid: String = "96.00",
-        patient: String? = nil, claimID: String? = nil
+        _ id: Int,
+        customer: String = "acme-clinic",
+        payer: String = "AETNA",
+        cpt: String = "99213",
+        outcome: String = "paid",
+        billed: String = "180.00",
+        serviceDate: String = "2026-05-01",
+        decided: String = "2026-05-20",
+        denial: String = "",
+        allowed: String = "120.00",
+        paid: String = "96.00",
+        patient: String? = nil,
+        claimID: String? = nil
     ) -> String {
         let patientRef = patient ?? "P\(canary)\(id)"
         let claim = claimID ?? "C\(id)-\(canary)"
-        return "\(claim),\(customer),\(payer),\(cpt),\(serviceDate),2026-05-03,\(decided),\(outcome),\(denial),\(billed),\(allowed),\(paid),\(patientRef),1234567893"
+        return
+            "\(claim),\(customer),\(payer),\(cpt),\(serviceDate),2026-05-03,\(decided),\(outcome),\(denial),\(billed),\(allowed),\(paid),\(patientRef),1234567893"
     }
 
     /// A file of `count` valid rows.

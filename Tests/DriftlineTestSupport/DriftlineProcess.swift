@@ -14,7 +14,10 @@ package struct DriftlineProcess {
     package static let binary: String = {
         if let path = ProcessInfo.processInfo.environment["DRIFTLINE_BIN"], !path.isEmpty { return path }
         let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for candidate in [bundle.appendingPathComponent("driftline"), bundle.deletingLastPathComponent().appendingPathComponent("driftline")]
+        for candidate in [
+            bundle.appendingPathComponent("driftline"),
+            bundle.deletingLastPathComponent().appendingPathComponent("driftline"),
+        ]
         where FileManager.default.isExecutableFile(atPath: candidate.path) {
             return candidate.path
         }
@@ -25,14 +28,20 @@ package struct DriftlineProcess {
 
     /// Runs `driftline arguments…` in `directory` with `DATABASE_URL` and extra environment; waits.
     package static func run(
-        _ arguments: [String], in directory: String, databaseURL: String?, environment: [String: String] = [:]
+        _ arguments: [String],
+        in directory: String,
+        databaseURL: String?,
+        environment: [String: String] = [:]
     ) throws -> Result {
         let process = try start(arguments, in: directory, databaseURL: databaseURL, environment: environment)
         return process.wait()
     }
 
     package static func start(
-        _ arguments: [String], in directory: String, databaseURL: String?, environment: [String: String] = [:]
+        _ arguments: [String],
+        in directory: String,
+        databaseURL: String?,
+        environment: [String: String] = [:]
     ) throws -> Running {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
@@ -74,8 +83,11 @@ package struct DriftlineProcess {
             try? FileManager.default.removeItem(at: err)
             let signaled = process.terminationReason == .uncaughtSignal
             return Result(
-                status: signaled ? -1 : process.terminationStatus, signal: signaled ? process.terminationStatus : nil,
-                stdout: stdout, stderr: stderr)
+                status: signaled ? -1 : process.terminationStatus,
+                signal: signaled ? process.terminationStatus : nil,
+                stdout: stdout,
+                stderr: stderr
+            )
         }
     }
 }

@@ -34,12 +34,17 @@ package final class TestDatabase: @unchecked Sendable {
         let admin = try PGConnection(url: url(server, database: "postgres"))
         // Templates of test processes that are gone (they cannot drop their own at exit).
         let stale = try admin.query(
-            "SELECT datname FROM pg_database WHERE datname ~ '^driftline_(tmpl|test)_[0-9]+'", operation: "find stale")
+            "SELECT datname FROM pg_database WHERE datname ~ '^driftline_(tmpl|test)_[0-9]+'",
+            operation: "find stale"
+        )
         for row in stale.rows {
             let database = row[0]!
             let pid = Int32(database.split(separator: "_")[2]) ?? 0
             if pid == getpid() || kill(pid, 0) != 0 {
-                try admin.execute("DROP DATABASE IF EXISTS \(database) WITH (FORCE)", operation: "drop stale test database")
+                try admin.execute(
+                    "DROP DATABASE IF EXISTS \(database) WITH (FORCE)",
+                    operation: "drop stale test database"
+                )
             }
         }
         try admin.execute("CREATE DATABASE \(name)", operation: "create template")

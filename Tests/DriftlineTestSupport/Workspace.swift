@@ -6,12 +6,18 @@ import Foundation
 package final class Workspace: @unchecked Sendable {
     package let root: URL
 
-    package init(settleSeconds: Double = 0, maxRejectRate: Double = 0.05, stages: [String] = ["load", "report"]) throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("driftline-ws-\(UUID().uuidString.prefix(8))")
+    package init(settleSeconds: Double = 0, maxRejectRate: Double = 0.05, stages: [String] = ["load", "report"]) throws
+    {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "driftline-ws-\(UUID().uuidString.prefix(8))"
+        )
         let manager = FileManager.default
         try manager.createDirectory(at: root.appendingPathComponent("inbox"), withIntermediateDirectories: true)
         try manager.createDirectory(at: root.appendingPathComponent("pipelines"), withIntermediateDirectories: true)
-        try manager.copyItem(at: Self.repositoryRoot.appendingPathComponent("rules"), to: root.appendingPathComponent("rules"))
+        try manager.copyItem(
+            at: Self.repositoryRoot.appendingPathComponent("rules"),
+            to: root.appendingPathComponent("rules")
+        )
         let pipeline = """
             name: nightly
             inbox: inbox
@@ -49,7 +55,10 @@ package final class Workspace: @unchecked Sendable {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let file = folder.appendingPathComponent(name)
         try data.write(to: file)
-        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: file.path)
+        try FileManager.default.setAttributes(
+            [.modificationDate: Date(timeIntervalSinceNow: -3600)],
+            ofItemAtPath: file.path
+        )
         return file.path
     }
 
@@ -60,7 +69,10 @@ package final class Workspace: @unchecked Sendable {
         var found: [String] = []
         while let item = enumerator.nextObject() as? String {
             var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: base.appendingPathComponent(item).path, isDirectory: &isDirectory),
+            if FileManager.default.fileExists(
+                atPath: base.appendingPathComponent(item).path,
+                isDirectory: &isDirectory
+            ),
                 !isDirectory.boolValue, !item.hasPrefix(".staging")
             {
                 found.append(item)

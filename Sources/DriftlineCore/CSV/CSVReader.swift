@@ -152,8 +152,13 @@ package final class CSVReader {
             }
             let parsed = withUnsafeMutablePointer(to: &parser) { parserPointer in
                 csv_parse(
-                    parserPointer, start, length, csvFieldCallback, csvRecordCallback,
-                    Unmanaged.passUnretained(self).toOpaque())
+                    parserPointer,
+                    start,
+                    length,
+                    csvFieldCallback,
+                    csvRecordCallback,
+                    Unmanaged.passUnretained(self).toOpaque()
+                )
             }
             chunkStart += length
             let lineOfRecord = recordLine
@@ -165,8 +170,11 @@ package final class CSVReader {
                 resetParser()
                 if lineOfRecord != currentLine - (endsLine ? 1 : 0) {
                     throw CSVFileError(
-                        kind: .unclosedQuote, line: lineOfRecord,
-                        message: "a quoted field opened on line \(lineOfRecord) runs across lines and breaks the CSV grammar")
+                        kind: .unclosedQuote,
+                        line: lineOfRecord,
+                        message:
+                            "a quoted field opened on line \(lineOfRecord) runs across lines and breaks the CSV grammar"
+                    )
                 }
                 if !endsLine { skipRestOfLine() }
                 return makeRecord(line: lineOfRecord, fieldCount: fieldCount, error: StructuralError(field: field))
@@ -174,8 +182,10 @@ package final class CSVReader {
             if recordsCompleted > 0 {
                 guard recordsCompleted == 1 else {
                     throw CSVFileError(
-                        kind: .bareCarriageReturn, line: lineOfRecord,
-                        message: "line \(lineOfRecord) holds several records separated by bare CR characters")
+                        kind: .bareCarriageReturn,
+                        line: lineOfRecord,
+                        message: "line \(lineOfRecord) holds several records separated by bare CR characters"
+                    )
                 }
                 recordsCompleted = 0
                 return makeRecord(line: lineOfRecord, fieldCount: completedFieldCount, error: nil)
@@ -228,11 +238,19 @@ package final class CSVReader {
     }
 
     private func makeRecord(
-        line: Int, fieldCount: Int, error: StructuralError?, fields: UnsafeMutablePointer<UInt8>? = nil
+        line: Int,
+        fieldCount: Int,
+        error: StructuralError?,
+        fields: UnsafeMutablePointer<UInt8>? = nil
     ) -> CSVRecord {
         CSVRecord(
-            line: line, fieldCount: fieldCount, structuralError: error, fields: UnsafePointer(fields ?? fieldBytes),
-            offsets: UnsafePointer(offsets), raw: UnsafeBufferPointer(start: raw, count: rawCount))
+            line: line,
+            fieldCount: fieldCount,
+            structuralError: error,
+            fields: UnsafePointer(fields ?? fieldBytes),
+            offsets: UnsafePointer(offsets),
+            raw: UnsafeBufferPointer(start: raw, count: rawCount)
+        )
     }
 
     private func finish() throws(CSVFileError) -> CSVRecord? {
@@ -243,7 +261,10 @@ package final class CSVReader {
         if result != 0 {
             resetParser()
             throw CSVFileError(
-                kind: .unclosedQuote, line: line, message: "a quoted field opened on line \(line) is never closed")
+                kind: .unclosedQuote,
+                line: line,
+                message: "a quoted field opened on line \(line) is never closed"
+            )
         }
         if recordsCompleted > 0 {
             // The last record had no line terminator.
@@ -297,8 +318,11 @@ package final class CSVReader {
         if needed > rawCapacity {
             guard needed <= maxRecordBytes else {
                 throw CSVFileError(
-                    kind: .recordTooLong, line: recordLine,
-                    message: "the record starting on line \(recordLine) exceeds \(maxRecordBytes) bytes (an unclosed quote?)")
+                    kind: .recordTooLong,
+                    line: recordLine,
+                    message:
+                        "the record starting on line \(recordLine) exceeds \(maxRecordBytes) bytes (an unclosed quote?)"
+                )
             }
             var capacity = rawCapacity
             while capacity < needed { capacity *= 2 }

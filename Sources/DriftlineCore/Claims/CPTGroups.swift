@@ -61,8 +61,10 @@ package struct CPTGroups: Sendable {
             for text in group.ranges {
                 guard let (lower, upper) = parseRange(text), lower <= upper else {
                     throw ConfigError(
-                        file: url.path, line: nil,
-                        message: SafeMessage(trusted: "bad CPT range '\(text)' in group '\(group.name)'"))
+                        file: url.path,
+                        line: nil,
+                        message: SafeMessage(trusted: "bad CPT range '\(text)' in group '\(group.name)'")
+                    )
                 }
                 ranges.append(Range(lower: lower, upper: upper, group: index))
             }

@@ -18,15 +18,24 @@ package struct ClaimFormat: Sendable {
         if let error = record.structuralError {
             findings.append(
                 Finding(
-                    line: record.line, column: columnName(atField: error.field - 1),
-                    ruleID: BuiltinRule.structure.rawValue, severity: .error, message: BuiltinRule.structure.message))
+                    line: record.line,
+                    column: columnName(atField: error.field - 1),
+                    ruleID: BuiltinRule.structure.rawValue,
+                    severity: .error,
+                    message: BuiltinRule.structure.message
+                )
+            )
             return false
         }
         guard record.fieldCount == header.fieldCount else {
             findings.append(
                 finding(
-                    .columnCount, line: record.line, column: nil,
-                    message: "expected \(header.fieldCount) fields, found \(record.fieldCount)"))
+                    .columnCount,
+                    line: record.line,
+                    column: nil,
+                    message: "expected \(header.fieldCount) fields, found \(record.fieldCount)"
+                )
+            )
             return false
         }
         row.base = record.base
@@ -76,8 +85,12 @@ package struct ClaimFormat: Sendable {
             } else if outcome != .pending && !hasDecided {
                 findings.append(
                     finding(
-                        .required, line: record.line, column: .decidedDate,
-                        message: "decided_date is required unless the claim is pending"))
+                        .required,
+                        line: record.line,
+                        column: .decidedDate,
+                        message: "decided_date is required unless the claim is pending"
+                    )
+                )
             }
         }
         if let code = row.bytes(.cptCode) {
@@ -104,11 +117,18 @@ package struct ClaimFormat: Sendable {
 
     @inline(__always)
     private func finding(
-        _ rule: BuiltinRule, line: Int, column: ClaimColumn?, message: SafeMessage? = nil
+        _ rule: BuiltinRule,
+        line: Int,
+        column: ClaimColumn?,
+        message: SafeMessage? = nil
     ) -> Finding {
         Finding(
-            line: line, column: column?.name, ruleID: rule.rawValue, severity: .error,
-            message: message ?? rule.message)
+            line: line,
+            column: column?.name,
+            ruleID: rule.rawValue,
+            severity: .error,
+            message: message ?? rule.message
+        )
     }
 
     @inline(__always)

@@ -27,14 +27,19 @@ package struct ClaimHeader: Sendable {
             }
             guard bytes.count <= 64, bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else {
                 throw UploadError(
-                    .malformedHeader, line: record.line,
-                    "header column \(index + 1) is not a plain ASCII name of at most 64 characters")
+                    .malformedHeader,
+                    line: record.line,
+                    "header column \(index + 1) is not a plain ASCII name of at most 64 characters"
+                )
             }
             let name = record.string(index).trimmingASCIISpaces().lowercased()
             guard seen.insert(name).inserted else {
                 throw UploadError(
-                    .malformedHeader, line: record.line, column: SafeText(name),
-                    "the header names column '\(SafeText(name))' twice")
+                    .malformedHeader,
+                    line: record.line,
+                    column: SafeText(name),
+                    "the header names column '\(SafeText(name))' twice"
+                )
             }
             if let column = ClaimColumn(name: name) {
                 fieldIndex[column.rawValue] = index
@@ -44,8 +49,11 @@ package struct ClaimHeader: Sendable {
         }
         for column in ClaimColumn.allCases where column.isRequired && fieldIndex[column.rawValue] < 0 {
             throw UploadError(
-                .missingColumn, line: record.line, column: SafeText(column.name),
-                "required column '\(column)' is missing from the header")
+                .missingColumn,
+                line: record.line,
+                column: SafeText(column.name),
+                "required column '\(column)' is missing from the header"
+            )
         }
     }
 }

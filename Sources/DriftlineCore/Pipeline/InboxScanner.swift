@@ -63,7 +63,11 @@ package struct InboxScanner: Sendable {
             }
             guard Self.isValidCustomerID(customer) else {
                 result.problems.append(
-                    Problem(path: folder, message: "folder name is not a valid customer id ([a-z0-9._-]): left in place"))
+                    Problem(
+                        path: folder,
+                        message: "folder name is not a valid customer id ([a-z0-9._-]): left in place"
+                    )
+                )
                 continue
             }
             guard let names = try? manager.contentsOfDirectory(atPath: folder) else {
@@ -78,7 +82,9 @@ package struct InboxScanner: Sendable {
                 }
                 let type = attributes[.type] as? FileAttributeType
                 if type == .typeDirectory {
-                    result.problems.append(Problem(path: path, message: "a directory inside a customer folder: left in place"))
+                    result.problems.append(
+                        Problem(path: path, message: "a directory inside a customer folder: left in place")
+                    )
                     continue
                 }
                 if let modified = attributes[.modificationDate] as? Date,

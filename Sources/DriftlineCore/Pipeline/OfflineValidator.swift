@@ -19,7 +19,11 @@ package struct OfflineValidator {
         var candidates: [(line: Int, hash: UInt64)] = []
         do {
             let validator = try UploadValidator(
-                source: try openUpload(path: path), expectedCustomer: customer, rules: rules, groups: groups)
+                source: try openUpload(path: path),
+                expectedCustomer: customer,
+                rules: rules,
+                groups: groups
+            )
             while let row = try validator.next() {
                 for finding in validator.findings { report.add(finding) }
                 report.countRow(rejected: row.rejected, warned: row.warned)
@@ -31,30 +35,52 @@ package struct OfflineValidator {
                 for line in try confirmDuplicates(path: path, header: validator.header, candidates: candidates) {
                     report.add(
                         Finding(
-                            line: line, column: ClaimColumn.claimID.name, ruleID: BuiltinRule.duplicateClaim.rawValue,
-                            severity: .error, message: BuiltinRule.duplicateClaim.message))
+                            line: line,
+                            column: ClaimColumn.claimID.name,
+                            ruleID: BuiltinRule.duplicateClaim.rawValue,
+                            severity: .error,
+                            message: BuiltinRule.duplicateClaim.message
+                        )
+                    )
                     report.markRejected()
                 }
             }
         } catch let error as UploadError {
             report.add(
                 Finding(
-                    line: error.line ?? 0, column: error.column?.description, ruleID: "file.\(error.kind)",
-                    severity: .error, message: error.message))
+                    line: error.line ?? 0,
+                    column: error.column?.description,
+                    ruleID: "file.\(error.kind)",
+                    severity: .error,
+                    message: error.message
+                )
+            )
             report.fileError = error
         } catch let error as InputError {
             let error = UploadError(error, line: nil)
-            report.add(Finding(line: 0, column: nil, ruleID: "file.\(error.kind)", severity: .error, message: error.message))
+            report.add(
+                Finding(line: 0, column: nil, ruleID: "file.\(error.kind)", severity: .error, message: error.message)
+            )
             report.fileError = error
         } catch {
-            report.add(Finding(line: 0, column: nil, ruleID: "file.unreadable", severity: .error, message: "cannot read the file"))
+            report.add(
+                Finding(
+                    line: 0,
+                    column: nil,
+                    ruleID: "file.unreadable",
+                    severity: .error,
+                    message: "cannot read the file"
+                )
+            )
         }
         return report
     }
 
     /// Second pass over a file, only for the lines the filter flagged: which repeat an earlier claim_id exactly.
     private func confirmDuplicates(
-        path: String, header: ClaimHeader, candidates: [(line: Int, hash: UInt64)]
+        path: String,
+        header: ClaimHeader,
+        candidates: [(line: Int, hash: UInt64)]
     ) throws -> [Int] {
         let hashes = Set(candidates.map(\.hash))
         let candidateLines = Set(candidates.map(\.line))

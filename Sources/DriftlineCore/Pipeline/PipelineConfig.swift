@@ -30,9 +30,16 @@ package struct PipelineConfig: Sendable, Equatable {
     package static let knownStages: Set<String> = ["load", "report"]
 
     package init(
-        name: String, inbox: String = "inbox", archive: String = "archive", rejected: String = "rejected",
-        rules: String = "rules", settleSeconds: Double = 60, maxRejectRate: Double = 0.05,
-        metricsDirectory: String? = nil, stages: [String] = ["load", "report"], file: String = "<inline>"
+        name: String,
+        inbox: String = "inbox",
+        archive: String = "archive",
+        rejected: String = "rejected",
+        rules: String = "rules",
+        settleSeconds: Double = 60,
+        maxRejectRate: Double = 0.05,
+        metricsDirectory: String? = nil,
+        stages: [String] = ["load", "report"],
+        file: String = "<inline>"
     ) {
         self.name = name
         self.inbox = inbox
@@ -70,8 +77,10 @@ package struct PipelineConfig: Sendable, Equatable {
         let decoded: File
         do { decoded = try YAMLDecoder().decode(File.self, from: text) } catch {
             throw ConfigError(
-                file: file, line: ConfigError.line(of: error),
-                message: SafeMessage(trusted: "malformed pipeline definition: \(Self.describe(error))"))
+                file: file,
+                line: ConfigError.line(of: error),
+                message: SafeMessage(trusted: "malformed pipeline definition: \(Self.describe(error))")
+            )
         }
         var config = PipelineConfig(name: decoded.name, file: file)
         config.inbox = decoded.inbox ?? config.inbox
@@ -92,7 +101,10 @@ package struct PipelineConfig: Sendable, Equatable {
         for stage in config.stages where !knownStages.contains(stage) {
             throw ConfigError(
                 file: file,
-                message: SafeMessage(trusted: "unknown stage '\(stage)' (known: \(knownStages.sorted().joined(separator: ", ")))"))
+                message: SafeMessage(
+                    trusted: "unknown stage '\(stage)' (known: \(knownStages.sorted().joined(separator: ", ")))"
+                )
+            )
         }
         guard Set(config.stages).count == config.stages.count else {
             throw ConfigError(file: file, message: "a stage is listed twice")

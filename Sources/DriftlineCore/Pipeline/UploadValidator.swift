@@ -19,7 +19,10 @@ package final class UploadValidator {
 
     /// Opens the upload and reads its header.
     package init(
-        source: any ByteSource, expectedCustomer: String?, rules: RuleBook?, groups: CPTGroups,
+        source: any ByteSource,
+        expectedCustomer: String?,
+        rules: RuleBook?,
+        groups: CPTGroups,
         flagsDuplicates: Bool = true
     ) throws(UploadError) {
         self.flagsDuplicates = flagsDuplicates
@@ -73,8 +76,13 @@ package final class UploadValidator {
                 let info = rules.rule(hit.rule)
                 findings.append(
                     Finding(
-                        line: record.line, column: hit.column?.name ?? info.column, ruleID: info.id,
-                        severity: info.severity, message: info.message))
+                        line: record.line,
+                        column: hit.column?.name ?? info.column,
+                        ruleID: info.id,
+                        severity: info.severity,
+                        message: info.message
+                    )
+                )
             }
         }
         var rejected = false

@@ -76,7 +76,10 @@ struct SampleCustomerFile {
 
     /// Writes the header and `rows` rows, `dirty` of them defective; reports each dirty line (1-based, header = 1).
     mutating func write(
-        rows: Int, dirty: Int, to url: URL, kindCounter: inout Int,
+        rows: Int,
+        dirty: Int,
+        to url: URL,
+        kindCounter: inout Int,
         report: (Int, SampleDirtyKind) throws(SampleGeneratorError) -> Void
     ) throws(SampleGeneratorError) {
         let writer = try SampleByteWriter(url: url)
@@ -172,9 +175,20 @@ struct SampleCustomerFile {
         let npi = npis[min(npis.count - 1, Int(u * u * Double(npis.count)))]
 
         return SampleClaim(
-            sequence: sequence, payer: payer, procedure: procedure, service: service, submitted: submitted,
-            decided: decided, outcome: outcome, reason: reason, billed: billed, allowed: allowed, paid: paid,
-            patient: patient, npi: npi)
+            sequence: sequence,
+            payer: payer,
+            procedure: procedure,
+            service: service,
+            submitted: submitted,
+            decided: decided,
+            outcome: outcome,
+            reason: reason,
+            billed: billed,
+            allowed: allowed,
+            paid: paid,
+            patient: patient,
+            npi: npi
+        )
     }
 
     private mutating func makeDirtyClaim(sequence: Int, kind: SampleDirtyKind, duplicateOf: Int) -> SampleClaim {

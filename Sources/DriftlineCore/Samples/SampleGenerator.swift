@@ -24,8 +24,13 @@ package struct SampleGenerator: Sendable {
         package var customerIDs: [String]?
 
         package init(
-            rows: Int, customers: Int, seed: UInt64, dirtyFraction: Double = 0, drift: Bool = false,
-            asOf: (year: Int, month: Int, day: Int) = (2026, 11, 21), customerIDs: [String]? = nil
+            rows: Int,
+            customers: Int,
+            seed: UInt64,
+            dirtyFraction: Double = 0,
+            drift: Bool = false,
+            asOf: (year: Int, month: Int, day: Int) = (2026, 11, 21),
+            customerIDs: [String]? = nil
         ) {
             self.rows = rows
             self.customers = customers
@@ -84,7 +89,9 @@ package struct SampleGenerator: Sendable {
         let customers = config.effectiveCustomerIDs
         try validate(config, customers: customers)
 
-        let asOf = Int(CivilDate.days(year: Int32(config.asOf.year), month: Int32(config.asOf.month), day: Int32(config.asOf.day)))
+        let asOf = Int(
+            CivilDate.days(year: Int32(config.asOf.year), month: Int32(config.asOf.month), day: Int32(config.asOf.day))
+        )
         let model = SampleModel(asOf: asOf, seed: config.seed, drift: config.drift)
         let rowCounts = SampleModel.customerRows(rows: config.rows, customers: customers.count)
         let totalDirty = Int((config.dirtyFraction * Double(config.rows)).rounded())
@@ -94,7 +101,9 @@ package struct SampleGenerator: Sendable {
         let dirtyWriter: SampleByteWriter?
         if config.dirtyFraction > 0 {
             let writer = try SampleByteWriter(
-                url: directory.appendingPathComponent(Self.dirtyLinesFile), capacity: 1 << 16)
+                url: directory.appendingPathComponent(Self.dirtyLinesFile),
+                capacity: 1 << 16
+            )
             try writer.text("file,line,kind\n")
             dirtyWriter = writer
         } else {
@@ -110,10 +119,17 @@ package struct SampleGenerator: Sendable {
             let relative = customer + "/" + name
             let relativeBytes = Array(relative.utf8)
             var generator = SampleCustomerFile(
-                model: model, customerIndex: index, customerID: customer, rows: rowCounts[index], seed: config.seed)
+                model: model,
+                customerIndex: index,
+                customerID: customer,
+                rows: rowCounts[index],
+                seed: config.seed
+            )
             var bad = 0
             try generator.write(
-                rows: rowCounts[index], dirty: dirtyCounts[index], to: folder.appendingPathComponent(name),
+                rows: rowCounts[index],
+                dirty: dirtyCounts[index],
+                to: folder.appendingPathComponent(name),
                 kindCounter: &kindCounter
             ) { (line: Int, kind: SampleDirtyKind) throws(SampleGeneratorError) in
                 bad += 1
@@ -133,7 +149,9 @@ package struct SampleGenerator: Sendable {
         var driftPath: String?
         if config.drift {
             let writer = try SampleByteWriter(
-                url: directory.appendingPathComponent(Self.driftTruthFile), capacity: 1 << 16)
+                url: directory.appendingPathComponent(Self.driftTruthFile),
+                capacity: 1 << 16
+            )
             var text = "payer,metric,baseline,current\n"
             for truth in model.truth {
                 let format = truth.metric == "denial_rate" ? "%.4f" : "%.1f"
@@ -146,8 +164,12 @@ package struct SampleGenerator: Sendable {
         }
 
         return Summary(
-            files: files, rows: rowCounts.reduce(0, +), badLines: files.reduce(0) { $0 + $1.badLines },
-            dirtyLinesPath: dirtyWriter == nil ? nil : Self.dirtyLinesFile, driftTruthPath: driftPath)
+            files: files,
+            rows: rowCounts.reduce(0, +),
+            badLines: files.reduce(0) { $0 + $1.badLines },
+            dirtyLinesPath: dirtyWriter == nil ? nil : Self.dirtyLinesFile,
+            driftTruthPath: driftPath
+        )
     }
 
     private func validate(_ config: Configuration, customers: [String]) throws(SampleGeneratorError) {
@@ -167,7 +189,8 @@ package struct SampleGenerator: Sendable {
         }
         var seen = Set<String>()
         for id in customers {
-            let valid = !id.isEmpty && id.utf8.count <= 48
+            let valid =
+                !id.isEmpty && id.utf8.count <= 48
                 && id.utf8.allSatisfy { (97...122).contains($0) || (48...57).contains($0) || $0 == 45 }
             guard valid else { throw fail("customer ids must be 1-48 lowercase letters, digits or hyphens") }
             guard seen.insert(id).inserted else { throw fail("duplicate customer id") }

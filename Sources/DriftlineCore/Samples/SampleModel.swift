@@ -78,15 +78,27 @@ struct SampleModel: Sendable {
             for payer in candidates.prefix(denialCount).sorted() {
                 let current = min(0.6, baseline[payer] + 0.20)
                 denialCurrent[payer] = current
-                truth.append(DriftTruth(payer: payers[payer].name, metric: "denial_rate",
-                                        baseline: baseline[payer], current: current))
+                truth.append(
+                    DriftTruth(
+                        payer: payers[payer].name,
+                        metric: "denial_rate",
+                        baseline: baseline[payer],
+                        current: current
+                    )
+                )
             }
             let slow = candidates[denialCount]
             let median = payers[slow].decisionMedian
             let slowMedian = max(35, (median * 2.5).rounded())
             muCurrent[slow] = log(slowMedian)
-            truth.append(DriftTruth(payer: payers[slow].name, metric: "decision_days",
-                                    baseline: median, current: slowMedian))
+            truth.append(
+                DriftTruth(
+                    payer: payers[slow].name,
+                    metric: "decision_days",
+                    baseline: median,
+                    current: slowMedian
+                )
+            )
         }
         self.denialCurrent = denialCurrent
         decisionMuCurrent = muCurrent

@@ -31,7 +31,8 @@ package enum FileMover {
 
     /// `claims.csv.zst` → (`claims`, `.csv.zst`).
     static func split(_ name: String) -> (String, String) {
-        for suffix in [".csv.zst", ".csv", ".zst"] where name.lowercased().hasSuffix(suffix) && name.count > suffix.count {
+        for suffix in [".csv.zst", ".csv", ".zst"]
+        where name.lowercased().hasSuffix(suffix) && name.count > suffix.count {
             return (String(name.dropLast(suffix.count)), String(name.suffix(suffix.count)))
         }
         return (name, "")
@@ -41,7 +42,9 @@ package enum FileMover {
     package static func writeAtomically(_ data: Data, to path: String) throws {
         let directory = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let temporary = (directory as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).\(getpid()).tmp")
+        let temporary = (directory as NSString).appendingPathComponent(
+            ".\((path as NSString).lastPathComponent).\(getpid()).tmp"
+        )
         try data.write(to: URL(fileURLWithPath: temporary))
         guard rename(temporary, path) == 0 else {
             try? FileManager.default.removeItem(atPath: temporary)

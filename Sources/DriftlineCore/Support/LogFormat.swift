@@ -41,7 +41,9 @@ package struct LineLogHandler: LogHandler {
         if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
         let time = Self.timestamp()
-        var fields: [(String, String)] = [("ts", time), ("level", event.level.rawValue), ("msg", event.message.description)]
+        var fields: [(String, String)] = [
+            ("ts", time), ("level", event.level.rawValue), ("msg", event.message.description),
+        ]
         for key in merged.keys.sorted() { fields.append((key, Self.flatten(merged[key]!))) }
         sink(format == .json ? Self.json(fields) : Self.logfmt(fields))
     }
@@ -51,16 +53,21 @@ package struct LineLogHandler: LogHandler {
         case .string(let text): text
         case .stringConvertible(let convertible): convertible.description
         case .array(let values): values.map(flatten).joined(separator: ",")
-        case .dictionary(let values): values.keys.sorted().map { "\($0)=\(flatten(values[$0]!))" }.joined(separator: ",")
+        case .dictionary(let values):
+            values.keys.sorted().map { "\($0)=\(flatten(values[$0]!))" }.joined(separator: ",")
         }
     }
 
     static func logfmt(_ fields: [(String, String)]) -> String {
         fields.map { key, value in
-            let needsQuotes = value.isEmpty || value.contains { $0 == " " || $0 == "=" || $0 == "\"" || $0 == "\\" || $0.isNewline }
+            let needsQuotes =
+                value.isEmpty || value.contains { $0 == " " || $0 == "=" || $0 == "\"" || $0 == "\\" || $0.isNewline }
             guard needsQuotes else { return "\(key)=\(value)" }
-            let escaped = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-                .replacingOccurrences(of: "\n", with: "\\n")
+            let escaped = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(
+                of: "\"",
+                with: "\\\""
+            )
+            .replacingOccurrences(of: "\n", with: "\\n")
             return "\(key)=\"\(escaped)\""
         }.joined(separator: " ") + "\n"
     }
@@ -96,8 +103,15 @@ package struct LineLogHandler: LogHandler {
         var parts = tm()
         gmtime_r(&seconds, &parts)
         return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
-            parts.tm_hour, parts.tm_min, parts.tm_sec, now.tv_nsec / 1_000_000)
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+            parts.tm_year + 1900,
+            parts.tm_mon + 1,
+            parts.tm_mday,
+            parts.tm_hour,
+            parts.tm_min,
+            parts.tm_sec,
+            now.tv_nsec / 1_000_000
+        )
     }
 }
 

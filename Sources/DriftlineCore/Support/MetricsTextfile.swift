@@ -15,7 +15,11 @@ package struct MetricsTextfile: Sendable {
     package init() {}
 
     package mutating func add(
-        _ name: String, _ value: Double, help: String, type: String = "gauge", labels: [(String, String)] = []
+        _ name: String,
+        _ value: Double,
+        help: String,
+        type: String = "gauge",
+        labels: [(String, String)] = []
     ) {
         samples.append(Sample(name: name, help: help, type: type, labels: labels, value: value))
     }
@@ -30,7 +34,8 @@ package struct MetricsTextfile: Sendable {
             let labels =
                 sample.labels.isEmpty
                 ? "" : "{" + sample.labels.map { "\($0.0)=\"\(escape($0.1))\"" }.joined(separator: ",") + "}"
-            let value = sample.value == sample.value.rounded() && abs(sample.value) < 1e15
+            let value =
+                sample.value == sample.value.rounded() && abs(sample.value) < 1e15
                 ? String(Int64(sample.value)) : String(sample.value)
             text += "\(sample.name)\(labels) \(value)\n"
         }
@@ -44,6 +49,9 @@ package struct MetricsTextfile: Sendable {
 
     /// Writes `driftline.prom` in `directory` via a temporary file and rename.
     package func write(toDirectory directory: String) throws {
-        try FileMover.writeAtomically(Data(render().utf8), to: (directory as NSString).appendingPathComponent("driftline.prom"))
+        try FileMover.writeAtomically(
+            Data(render().utf8),
+            to: (directory as NSString).appendingPathComponent("driftline.prom")
+        )
     }
 }

@@ -80,7 +80,11 @@ package final class RuleBook: Sendable {
     ///   - directory: where `lookup` list paths are resolved, if anywhere.
     ///   - lists: in-memory lookup lists by the path rules name (checked before `directory`).
     package static func parse(
-        yaml: String, file: String = "rules.yaml", groups: CPTGroups, asOf: Int32, directory: URL? = nil,
+        yaml: String,
+        file: String = "rules.yaml",
+        groups: CPTGroups,
+        asOf: Int32,
+        directory: URL? = nil,
         lists: [String: [String]] = [:]
     ) throws(ConfigError) -> RuleBook {
         var compiler = RuleCompiler(groups: groups, asOf: asOf, directory: directory, inlineLists: lists)
@@ -108,7 +112,12 @@ package final class RuleBook: Sendable {
         hits.map { hit in
             let info = infos[Int(hit.rule)]
             return Finding(
-                line: line, column: hit.column?.name, ruleID: info.id, severity: info.severity, message: info.message)
+                line: line,
+                column: hit.column?.name,
+                ruleID: info.id,
+                severity: info.severity,
+                message: info.message
+            )
         }
     }
 

@@ -63,8 +63,10 @@ struct RuleCompiler {
         case .mapping(let mapping):
             for (key, _) in mapping where key.string != "rules" {
                 throw ConfigError(
-                    file: file, line: key.mark?.line,
-                    message: SafeMessage(trusted: "unknown top-level key '\(key.string ?? "?")' (expected 'rules')"))
+                    file: file,
+                    line: key.mark?.line,
+                    message: SafeMessage(trusted: "unknown top-level key '\(key.string ?? "?")' (expected 'rules')")
+                )
             }
             guard let rules = root["rules"] else {
                 throw ConfigError(file: file, line: root.mark?.line, message: "missing top-level 'rules' list")
@@ -207,8 +209,15 @@ struct RuleCompiler {
         seenIDs[id] = (file, context.line)
         infos.append(
             RuleInfo(
-                id: id, kind: kind, severity: severity, message: SafeMessage(trusted: message), claimColumn: column,
-                file: file, line: context.line))
+                id: id,
+                kind: kind,
+                severity: severity,
+                message: SafeMessage(trusted: message),
+                claimColumn: column,
+                file: file,
+                line: context.line
+            )
+        )
         checks.append(check)
         scopes.append(scope)
     }
@@ -277,7 +286,9 @@ struct RuleCompiler {
         } else {
             guard let directory, !path.hasPrefix("/") else {
                 throw context.error(
-                    "lookup list '\(path)' not found (paths are relative to the rules directory)", at: node)
+                    "lookup list '\(path)' not found (paths are relative to the rules directory)",
+                    at: node
+                )
             }
             let url = directory.appendingPathComponent(path)
             do {
@@ -299,7 +310,11 @@ struct RuleCompiler {
     // MARK: - range
 
     private func range(
-        _ field: RuleField, fieldNode: Node, min: Node?, max: Node?, _ context: Context
+        _ field: RuleField,
+        fieldNode: Node,
+        min: Node?,
+        max: Node?,
+        _ context: Context
     ) throws(ConfigError) -> RuleCheck {
         guard min != nil || max != nil else { throw context.error("a range needs 'min', 'max' or both") }
         guard case .column(let column) = field else {
@@ -310,7 +325,9 @@ struct RuleCompiler {
             let high = try max.map { node throws(ConfigError) in try date(node, context) } ?? .max
             guard low <= high else {
                 throw context.error(
-                    "inverted range: min \(CivilDate.format(low)) is after max \(CivilDate.format(high))", at: min)
+                    "inverted range: min \(CivilDate.format(low)) is after max \(CivilDate.format(high))",
+                    at: min
+                )
             }
             return .dateRange(slot: Int8(slot), min: low, max: high)
         }
@@ -391,7 +408,9 @@ struct RuleCompiler {
 
     /// `a <= b <= c`: fields and operators; every field a date, or every field an amount.
     private func comparisonChain(
-        _ node: Node, blame: ClaimColumn?, _ context: Context
+        _ node: Node,
+        blame: ClaimColumn?,
+        _ context: Context
     ) throws(ConfigError) -> [RuleComparison] {
         guard let text = scalar(node) else { throw context.error("'expr' must be a string", at: node) }
         var tokens: [String] = []
@@ -438,7 +457,11 @@ struct RuleCompiler {
                 RuleComparison(
                     left: Int8(isDate ? left.dateSlot! : left.amountSlot!),
                     right: Int8(isDate ? right.dateSlot! : right.amountSlot!),
-                    isDate: isDate, op: op, blame: blame ?? right))
+                    isDate: isDate,
+                    op: op,
+                    blame: blame ?? right
+                )
+            )
         }
         return links
     }
@@ -457,8 +480,11 @@ struct RuleCompiler {
             let nonEmpty = values.filter { !$0.isEmpty }
             clauses.append(
                 RuleCondition(
-                    field: field, table: nonEmpty.isEmpty ? -1 : addValueTable(nonEmpty),
-                    matchesEmpty: nonEmpty.count != values.count))
+                    field: field,
+                    table: nonEmpty.isEmpty ? -1 : addValueTable(nonEmpty),
+                    matchesEmpty: nonEmpty.count != values.count
+                )
+            )
         }
         return clauses
     }
@@ -478,7 +504,9 @@ struct RuleCompiler {
         guard let field else { throw context.error("'then' needs a 'field'", at: node) }
         guard pending.count == 1, let (name, value) = pending.first else {
             throw context.error(
-                "'then' needs exactly one of required, empty, one_of, pattern, max_length", at: node)
+                "'then' needs exactly one of required, empty, one_of, pattern, max_length",
+                at: node
+            )
         }
         switch name {
         case "required", "empty":
@@ -499,7 +527,9 @@ struct RuleCompiler {
             check = .maxLength(field, max: max)
         default:
             throw context.error(
-                "unknown key '\(name)' in 'then' (required, empty, one_of, pattern, max_length)", at: value)
+                "unknown key '\(name)' in 'then' (required, empty, one_of, pattern, max_length)",
+                at: value
+            )
         }
         return (check!, field)
     }
@@ -542,7 +572,9 @@ struct RuleCompiler {
                 groupRanges = ranges
             default:
                 throw context.error(
-                    "unknown scope key '\(key.string ?? "?")' (payer, cpt, cpt_group, customer)", at: key)
+                    "unknown scope key '\(key.string ?? "?")' (payer, cpt, cpt_group, customer)",
+                    at: key
+                )
             }
         }
         switch (cptRanges, groupRanges) {
@@ -555,7 +587,8 @@ struct RuleCompiler {
     }
 
     private static func intersect(
-        _ lhs: [(lower: Int32, upper: Int32)], _ rhs: [(lower: Int32, upper: Int32)]
+        _ lhs: [(lower: Int32, upper: Int32)],
+        _ rhs: [(lower: Int32, upper: Int32)]
     ) -> [(lower: Int32, upper: Int32)] {
         var result: [(lower: Int32, upper: Int32)] = []
         for a in lhs {

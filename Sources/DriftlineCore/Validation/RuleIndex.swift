@@ -14,7 +14,9 @@ package final class RuleIndex: Sendable {
         package var cptRanges: [(lower: Int32, upper: Int32)]?
 
         package init(
-            payers: [String]? = nil, customers: [String]? = nil, cptRanges: [(lower: Int32, upper: Int32)]? = nil
+            payers: [String]? = nil,
+            customers: [String]? = nil,
+            cptRanges: [(lower: Int32, upper: Int32)]? = nil
         ) {
             self.payers = payers
             self.customers = customers

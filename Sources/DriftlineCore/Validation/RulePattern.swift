@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Darwin)
-    import Darwin
+import Darwin
 #endif
 
 /// A `pattern` rule's regular expression: POSIX extended syntax plus `\d`, `\w`, `\s` (and `\D`, `\W`, `\S`).
@@ -197,8 +197,9 @@ private struct SimplePattern {
                 guard let close = bytes[(index + 1)...].firstIndex(of: UInt8(ascii: ")")) else { return nil }
                 item.alternativeStart = Int32(alternatives.count)
                 for literal in bytes[(index + 1)..<close].split(
-                    separator: UInt8(ascii: "|"), omittingEmptySubsequences: false)
-                {
+                    separator: UInt8(ascii: "|"),
+                    omittingEmptySubsequences: false
+                ) {
                     guard let decoded = Self.literal(literal) else { return nil }
                     alternatives.append((Int32(literalPool.count), Int32(decoded.count)))
                     literalPool.append(contentsOf: decoded)
@@ -354,7 +355,12 @@ private struct SimplePattern {
             alternatives.withUnsafeBufferPointer { alternatives in
                 literalPool.withUnsafeBufferPointer { pool in
                     let matcher = Matcher(
-                        items: items, alternatives: alternatives, pool: pool, bytes: bytes, anchoredEnd: anchoredEnd)
+                        items: items,
+                        alternatives: alternatives,
+                        pool: pool,
+                        bytes: bytes,
+                        anchoredEnd: anchoredEnd
+                    )
                     if anchoredStart { return matcher.match(0, 0) }
                     for start in 0...bytes.count where matcher.match(0, start) { return true }
                     return false

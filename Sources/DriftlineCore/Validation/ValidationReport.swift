@@ -53,8 +53,13 @@ package struct ValidationReport: Sendable {
             positions[finding.ruleID] = position
             summaries.append(
                 RuleSummary(
-                    ruleID: finding.ruleID, severity: finding.severity, message: finding.message, count: 0,
-                    failures: []))
+                    ruleID: finding.ruleID,
+                    severity: finding.severity,
+                    message: finding.message,
+                    count: 0,
+                    failures: []
+                )
+            )
         }
         summaries[position].count += 1
         if summaries[position].failures.count < maxFailuresPerRule {
@@ -85,8 +90,13 @@ package struct ValidationReport: Sendable {
             }
             add(
                 Finding(
-                    line: line, column: hit.column?.name, ruleID: info.id, severity: info.severity,
-                    message: info.message))
+                    line: line,
+                    column: hit.column?.name,
+                    ruleID: info.id,
+                    severity: info.severity,
+                    message: info.message
+                )
+            )
         }
         countRow(rejected: rejected, warned: warned)
         return rejected

@@ -106,14 +106,21 @@ package enum ValidationReportRenderer {
             file: report.file.description,
             rows: RowsJSON(read: report.rowsRead, rejected: report.rowsRejected, warned: report.rowsWarned),
             findings: FindingsJSON(
-                error: report.findingCount(.error), warning: report.findingCount(.warning),
-                info: report.findingCount(.info)),
+                error: report.findingCount(.error),
+                warning: report.findingCount(.warning),
+                info: report.findingCount(.info)
+            ),
             rules: report.rules.map { rule in
                 RuleJSON(
-                    id: rule.ruleID, severity: rule.severity.rawValue, message: rule.message.description,
-                    count: rule.count, unlisted: rule.unlisted,
-                    failures: rule.failures.map { FailureJSON(line: $0.line, column: $0.column) })
-            })
+                    id: rule.ruleID,
+                    severity: rule.severity.rawValue,
+                    message: rule.message.description,
+                    count: rule.count,
+                    unlisted: rule.unlisted,
+                    failures: rule.failures.map { FailureJSON(line: $0.line, column: $0.column) }
+                )
+            }
+        )
     }
 
     private static func encode(_ value: some Encodable) -> String {
@@ -134,9 +141,14 @@ package enum ValidationReportRenderer {
                     files: set.files.count,
                     rows: RowsJSON(read: set.rowsRead, rejected: set.rowsRejected, warned: set.rowsWarned),
                     findings: FindingsJSON(
-                        error: set.findingCount(.error), warning: set.findingCount(.warning),
-                        info: set.findingCount(.info)),
-                    rules: set.ruleCounts)))
+                        error: set.findingCount(.error),
+                        warning: set.findingCount(.warning),
+                        info: set.findingCount(.info)
+                    ),
+                    rules: set.ruleCounts
+                )
+            )
+        )
     }
 
     // MARK: - HTML

@@ -29,13 +29,17 @@ package struct BinaryCopyWriter: ~Copyable {
 
     @inline(__always) private mutating func appendInt16(_ value: Int16) {
         let big = UInt16(bitPattern: value).bigEndian
-        withUnsafeBytes(of: big) { (buffer + count).update(from: $0.baseAddress!.assumingMemoryBound(to: UInt8.self), count: 2) }
+        withUnsafeBytes(of: big) {
+            (buffer + count).update(from: $0.baseAddress!.assumingMemoryBound(to: UInt8.self), count: 2)
+        }
         count &+= 2
     }
 
     @inline(__always) private mutating func appendInt32(_ value: Int32) {
         let big = UInt32(bitPattern: value).bigEndian
-        withUnsafeBytes(of: big) { (buffer + count).update(from: $0.baseAddress!.assumingMemoryBound(to: UInt8.self), count: 4) }
+        withUnsafeBytes(of: big) {
+            (buffer + count).update(from: $0.baseAddress!.assumingMemoryBound(to: UInt8.self), count: 4)
+        }
         count &+= 4
     }
 

@@ -27,7 +27,10 @@ package struct Migrator {
         return try files.map { url in
             let name = url.deletingPathExtension().lastPathComponent
             guard let version = Int(name.prefix { $0.isNumber }) else {
-                throw ConfigError(file: url.lastPathComponent, message: "a migration file name must start with its version")
+                throw ConfigError(
+                    file: url.lastPathComponent,
+                    message: "a migration file name must start with its version"
+                )
             }
             let sql = try String(contentsOf: url, encoding: .utf8)
             let checksum = SHA256.hash(data: Data(sql.utf8)).map { String(format: "%02x", $0) }.joined()
@@ -50,9 +53,13 @@ package struct Migrator {
                     checksum text NOT NULL,
                     applied_at timestamptz NOT NULL DEFAULT now()
                 )
-                """, operation: "create migrations table")
+                """,
+                operation: "create migrations table"
+            )
             let applied = try connection.query(
-                "SELECT version, checksum FROM driftline.schema_migrations", operation: "read migrations")
+                "SELECT version, checksum FROM driftline.schema_migrations",
+                operation: "read migrations"
+            )
             var known: [Int: String] = [:]
             for row in applied.rows { known[Int(row[0]!)!] = row[1]! }
             var done: [Int] = []
@@ -61,14 +68,17 @@ package struct Migrator {
                     guard checksum == migration.checksum else {
                         throw ConfigError(
                             file: migration.name + ".sql",
-                            message: "was changed after it was applied (checksum mismatch): add a new migration instead")
+                            message: "was changed after it was applied (checksum mismatch): add a new migration instead"
+                        )
                     }
                     continue
                 }
                 try connection.execute(migration.sql, operation: "migration \(migration.version)")
                 try connection.query(
                     "INSERT INTO driftline.schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-                    [String(migration.version), migration.name, migration.checksum], operation: "record migration")
+                    [String(migration.version), migration.name, migration.checksum],
+                    operation: "record migration"
+                )
                 done.append(migration.version)
             }
             return done

@@ -46,7 +46,11 @@ package final class PGConnection {
 
     /// Runs a statement with text parameters; returns the rows as text (nil = SQL NULL).
     @discardableResult
-    package func query(_ sql: String, _ parameters: [String?] = [], operation: String) throws(PostgresError)
+    package func query(
+        _ sql: String,
+        _ parameters: [String?] = [],
+        operation: String
+    ) throws(PostgresError)
         -> PGRows
     {
         let result = withCStrings(parameters) { values in
@@ -73,8 +77,12 @@ package final class PGConnection {
             if let match = text.firstMatch(of: /line (\d+)/) { copyLine = Int(match.1) }
         }
         return PostgresError(
-            kind, sqlState: Self.sqlState(result), constraint: clibpq_constraint(result).map { String(cString: $0) },
-            copyLine: copyLine, operation: operation)
+            kind,
+            sqlState: Self.sqlState(result),
+            constraint: clibpq_constraint(result).map { String(cString: $0) },
+            copyLine: copyLine,
+            operation: operation
+        )
     }
 
     private static func sqlState(_ result: OpaquePointer) -> String? {
@@ -104,7 +112,9 @@ package final class PGConnection {
     /// - Returns: the number of rows the server stored.
     @discardableResult
     package func copyBinary(
-        into table: String, columns: [String], operation: String,
+        into table: String,
+        columns: [String],
+        operation: String,
         writeRows: (inout BinaryCopyWriter) throws -> Void
     ) throws -> Int {
         let sql = "COPY \(table) (\(columns.joined(separator: ", "))) FROM STDIN (FORMAT binary)"
@@ -146,7 +156,10 @@ package final class PGConnection {
     func putCopyData(_ bytes: UnsafeRawBufferPointer) throws(PostgresError) {
         guard bytes.count > 0 else { return }
         let status = PQputCopyData(
-            handle, bytes.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(bytes.count))
+            handle,
+            bytes.baseAddress!.assumingMemoryBound(to: CChar.self),
+            Int32(bytes.count)
+        )
         guard status == 1 else { throw PostgresError(.connectionLost, operation: "COPY data") }
     }
 
@@ -176,7 +189,8 @@ package struct PGRows: Sendable {
             values.reserveCapacity(Int(fields))
             for field in 0..<fields {
                 values.append(
-                    PQgetisnull(result, row, field) == 1 ? nil : String(cString: PQgetvalue(result, row, field)))
+                    PQgetisnull(result, row, field) == 1 ? nil : String(cString: PQgetvalue(result, row, field))
+                )
             }
             rows.append(values)
         }

@@ -24,8 +24,12 @@ package struct PostgresError: Error, LogSafe {
     package var operation: String
 
     package init(
-        _ kind: Kind, sqlState: String? = nil, constraint: String? = nil, copyLine: Int? = nil,
-        detail: String? = nil, operation: String
+        _ kind: Kind,
+        sqlState: String? = nil,
+        constraint: String? = nil,
+        copyLine: Int? = nil,
+        detail: String? = nil,
+        operation: String
     ) {
         self.kind = kind
         self.sqlState = sqlState

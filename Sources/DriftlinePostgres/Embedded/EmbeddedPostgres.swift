@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -47,7 +48,10 @@ package struct EmbeddedPostgres: Sendable {
     ///   - environment: consulted for `DRIFTLINE_PG_BINDIR`; `PG*` variables are removed before
     ///     running the PostgreSQL tools so they cannot redirect them elsewhere.
     package init(root: URL, environment: [String: String] = ProcessInfo.processInfo.environment) {
-        let absolute = URL(fileURLWithPath: Self.cleanPath(root.absoluteURL.standardizedFileURL.path), isDirectory: true)
+        let absolute = URL(
+            fileURLWithPath: Self.cleanPath(root.absoluteURL.standardizedFileURL.path),
+            isDirectory: true
+        )
         self.root = absolute
         self.dataDirectory = absolute.appendingPathComponent("pgdata", isDirectory: true)
         self.logFile = absolute.appendingPathComponent("postgres.log", isDirectory: false)
@@ -74,7 +78,8 @@ package struct EmbeddedPostgres: Sendable {
         }
         let embedded = EmbeddedPostgres(
             root: workingDirectory.appendingPathComponent(".driftline", isDirectory: true),
-            environment: environment)
+            environment: environment
+        )
         return autostart ? try embedded.start() : embedded.databaseURL
     }
 
@@ -123,11 +128,14 @@ package struct EmbeddedPostgres: Sendable {
             let result = try runServerTool(
                 binaries.pgCtl,
                 ["stop", "-D", dataDirectory.path, "-m", mode.rawValue, "-w", "-t", "\(Self.startTimeoutSeconds)"],
-                account)
+                account
+            )
             if !result.succeeded && serverRunning(binaries, account) {
                 throw EmbeddedPostgresError(
                     "pg_ctl stop failed (exit \(result.status)): \(result.trimmedOutput)",
-                    logFile: logFile, logTail: logTail())
+                    logFile: logFile,
+                    logTail: logTail()
+                )
             }
         }
     }
@@ -147,7 +155,8 @@ package struct EmbeddedPostgres: Sendable {
             dataDirectory: dataDirectory,
             socketDirectory: socketDirectory,
             logFile: logFile,
-            url: databaseURL)
+            url: databaseURL
+        )
     }
 
     // MARK: - Steps
@@ -161,8 +170,12 @@ package struct EmbeddedPostgres: Sendable {
         try account.takeOwnership(of: dataDirectory.path)
         try prepareSocketDirectory(account)
         if !FileManager.default.fileExists(atPath: logFile.path) {
-            guard FileManager.default.createFile(
-                atPath: logFile.path, contents: nil, attributes: [.posixPermissions: 0o600])
+            guard
+                FileManager.default.createFile(
+                    atPath: logFile.path,
+                    contents: nil,
+                    attributes: [.posixPermissions: 0o600]
+                )
             else {
                 throw EmbeddedPostgresError("cannot create \(logFile.path)")
             }
@@ -173,12 +186,16 @@ package struct EmbeddedPostgres: Sendable {
             // The server user must be able to reach everything through the parent directories.
             let paths = [dataDirectory.path, socketDirectory.path, logFile.path]
             let check = try runServerTool(
-                "/usr/bin/test", paths.flatMap { ["-w", $0, "-a"] }.dropLast(), account)
+                "/usr/bin/test",
+                paths.flatMap { ["-w", $0, "-a"] }.dropLast(),
+                account
+            )
             if !check.succeeded {
                 throw EmbeddedPostgresError(
                     "the '\(ServerAccount.systemUserName)' user cannot write \(paths.joined(separator: ", ")); "
                         + "every directory above \(root.path) must be traversable by it (chmod o+x), "
-                        + "or set DATABASE_URL to use another server")
+                        + "or set DATABASE_URL to use another server"
+                )
             }
         }
     }
@@ -199,7 +216,9 @@ package struct EmbeddedPostgres: Sendable {
             throw EmbeddedPostgresError("socket directory \(path) is not a directory")
         }
         guard info.st_uid == geteuid() || info.st_uid == account.ownerUID else {
-            throw EmbeddedPostgresError("socket directory \(path) belongs to another user (uid \(info.st_uid)); remove it")
+            throw EmbeddedPostgresError(
+                "socket directory \(path) belongs to another user (uid \(info.st_uid)); remove it"
+            )
         }
         try account.takeOwnership(of: path)
         guard chmod(path, 0o700) == 0 else {
@@ -219,7 +238,8 @@ package struct EmbeddedPostgres: Sendable {
                     "-D", dataDirectory.path, "-U", Self.superuser, "--auth=trust",
                     "--encoding=UTF8", "--locale=\(locale)",
                 ],
-                account)
+                account
+            )
             if result.succeeded {
                 try appendInclude()
                 return
@@ -231,7 +251,8 @@ package struct EmbeddedPostgres: Sendable {
         throw EmbeddedPostgresError(
             "initdb failed for \(dataDirectory.path)"
                 + " (if the directory holds leftovers of an earlier attempt, remove it):\n"
-                + output.split(separator: "\n").suffix(Self.logTailLines).joined(separator: "\n"))
+                + output.split(separator: "\n").suffix(Self.logTailLines).joined(separator: "\n")
+        )
     }
 
     /// Makes `postgresql.conf` include `driftline.conf` (once, right after initdb).
@@ -240,7 +261,8 @@ package struct EmbeddedPostgres: Sendable {
         let handle = try FileHandle(forWritingTo: conf)
         defer { try? handle.close() }
         try handle.seekToEnd()
-        let text = "\n# Added by driftline: its settings, rewritten on every `driftline db start`.\n"
+        let text =
+            "\n# Added by driftline: its settings, rewritten on every `driftline db start`.\n"
             + "include 'driftline.conf'\n"
         try handle.write(contentsOf: Data(text.utf8))
     }
@@ -278,7 +300,9 @@ package struct EmbeddedPostgres: Sendable {
         guard result.succeeded else {
             throw EmbeddedPostgresError(
                 "the server failed to start (pg_ctl exit \(result.status): \(result.trimmedOutput))",
-                logFile: logFile, logTail: logTail())
+                logFile: logFile,
+                logTail: logTail()
+            )
         }
         try waitUntilAccepting(binaries)
     }
@@ -310,7 +334,9 @@ package struct EmbeddedPostgres: Sendable {
                 throw EmbeddedPostgresError(
                     "the server is running but does not accept connections on \(socketDirectory.path): "
                         + last.trimmedOutput,
-                    logFile: logFile, logTail: logTail())
+                    logFile: logFile,
+                    logTail: logTail()
+                )
             }
             usleep(200_000)
             last = try psql(binaries, database: "postgres", "SELECT 1")
@@ -319,18 +345,25 @@ package struct EmbeddedPostgres: Sendable {
 
     private func ensureDatabase(_ binaries: PostgresBinaries) throws {
         let query = try psql(
-            binaries, database: "postgres",
-            "SELECT 1 FROM pg_database WHERE datname = '\(Self.databaseName)'")
+            binaries,
+            database: "postgres",
+            "SELECT 1 FROM pg_database WHERE datname = '\(Self.databaseName)'"
+        )
         guard query.succeeded else {
             throw EmbeddedPostgresError(
-                "cannot query the server: \(query.trimmedOutput)", logFile: logFile, logTail: logTail())
+                "cannot query the server: \(query.trimmedOutput)",
+                logFile: logFile,
+                logTail: logTail()
+            )
         }
         if query.trimmedOutput == "1" { return }
         let create = try psql(binaries, database: "postgres", "CREATE DATABASE \(Self.databaseName)")
         guard create.succeeded else {
             throw EmbeddedPostgresError(
                 "CREATE DATABASE \(Self.databaseName) failed: \(create.trimmedOutput)",
-                logFile: logFile, logTail: logTail())
+                logFile: logFile,
+                logTail: logTail()
+            )
         }
     }
 
@@ -345,15 +378,22 @@ package struct EmbeddedPostgres: Sendable {
                 "-d", database, "-v", "ON_ERROR_STOP=1", "-Atc", sql,
             ],
             currentDirectory: root,
-            environment: childEnvironment)
+            environment: childEnvironment
+        )
     }
 
     private func runServerTool(
-        _ tool: String, _ arguments: some Collection<String>, _ account: ServerAccount
+        _ tool: String,
+        _ arguments: some Collection<String>,
+        _ account: ServerAccount
     ) throws -> CommandResult {
         let command = account.command(tool, Array(arguments))
         return try CommandRunner.run(
-            command.executable, command.arguments, currentDirectory: root, environment: childEnvironment)
+            command.executable,
+            command.arguments,
+            currentDirectory: root,
+            environment: childEnvironment
+        )
     }
 
     /// The environment without `PG*` variables (PGHOST, PGPORT, PGDATA, PGOPTIONS, …).
@@ -365,7 +405,10 @@ package struct EmbeddedPostgres: Sendable {
         let attributes: [FileAttributeKey: Any]? = mode.map { [.posixPermissions: $0] }
         do {
             try FileManager.default.createDirectory(
-                at: url, withIntermediateDirectories: true, attributes: attributes)
+                at: url,
+                withIntermediateDirectories: true,
+                attributes: attributes
+            )
         } catch {
             throw EmbeddedPostgresError("cannot create directory \(url.path): \(error.localizedDescription)")
         }

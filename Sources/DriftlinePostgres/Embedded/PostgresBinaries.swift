@@ -21,7 +21,8 @@ struct PostgresBinaries: Sendable {
             guard hasServerTools(directory) else {
                 throw EmbeddedPostgresError(
                     "\(overrideVariable)=\(override) does not contain executable "
-                        + serverTools.joined(separator: ", "))
+                        + serverTools.joined(separator: ", ")
+                )
             }
             return try make(directory)
         }
@@ -44,7 +45,8 @@ struct PostgresBinaries: Sendable {
                 "no PostgreSQL server found (looked for \(debianRoot)/<major>/bin/initdb, pg_ctl, postgres). "
                     + "Install it with `apt-get install postgresql` (`make` does this), "
                     + "set \(overrideVariable) to a directory holding initdb, pg_ctl and postgres, "
-                    + "or set DATABASE_URL to use an existing server.")
+                    + "or set DATABASE_URL to use an existing server."
+            )
         }
         return try make(best.directory)
     }
@@ -60,7 +62,8 @@ struct PostgresBinaries: Sendable {
         guard let psql = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) })
         else {
             throw EmbeddedPostgresError(
-                "psql not found in \(directory.path) or /usr/bin; install it with `apt-get install postgresql-client`")
+                "psql not found in \(directory.path) or /usr/bin; install it with `apt-get install postgresql-client`"
+            )
         }
         return PostgresBinaries(directory: directory, psql: psql)
     }

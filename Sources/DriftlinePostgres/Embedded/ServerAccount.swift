@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -28,7 +29,8 @@ struct ServerAccount: Sendable {
         guard let entry = getpwnam(systemUserName) else {
             throw EmbeddedPostgresError(
                 "running as root, but there is no '\(systemUserName)' system user to run the server as "
-                    + "(`apt-get install postgresql` creates it)")
+                    + "(`apt-get install postgresql` creates it)"
+            )
         }
         let uid = entry.pointee.pw_uid
         let gid = entry.pointee.pw_gid
@@ -54,7 +56,8 @@ struct ServerAccount: Sendable {
         guard let user = systemUser else { return }
         guard chown(path, user.uid, user.gid) == 0 else {
             throw EmbeddedPostgresError(
-                "cannot chown \(path) to \(user.name): \(String(cString: strerror(errno)))")
+                "cannot chown \(path) to \(user.name): \(String(cString: strerror(errno)))"
+            )
         }
     }
 }

@@ -16,7 +16,8 @@ struct ClaimEncoder {
         try writer.bytes(claim.bytes(.payer))
         try writer.bytes(claim.bytes(.cptCode))
         if let group = claim.cptGroup {
-            try groupNames[Int(group)].withUnsafeBufferPointer { (name) throws(PostgresError) in try writer.bytes(name) }
+            try groupNames[Int(group)].withUnsafeBufferPointer { (name) throws(PostgresError) in try writer.bytes(name)
+            }
         } else {
             writer.null()
         }

@@ -26,31 +26,45 @@ package struct InboxQueue {
 
     /// Registers an inbox file (customer row created on first sight).
     package static func register(
-        _ candidate: InboxScanner.Candidate, sha256: String, runID: Int64?, on connection: PGConnection
+        _ candidate: InboxScanner.Candidate,
+        sha256: String,
+        runID: Int64?,
+        on connection: PGConnection
     ) throws -> Registration {
         try connection.query(
             "INSERT INTO driftline.customers (customer_id) VALUES ($1) ON CONFLICT DO NOTHING",
-            [candidate.customerID], operation: "register customer")
+            [candidate.customerID],
+            operation: "register customer"
+        )
         let inserted = try connection.query(
             """
             INSERT INTO driftline.inbox_files (customer_id, sha256, path, file_name, size_bytes, run_id)
             VALUES ($1, $2, $3, $4, $5, $6)
             ON CONFLICT (customer_id, sha256) DO NOTHING RETURNING file_id
             """,
-            [candidate.customerID, sha256, candidate.path, candidate.fileName, String(candidate.size), runID.map(String.init)],
-            operation: "queue inbox file")
+            [
+                candidate.customerID, sha256, candidate.path, candidate.fileName, String(candidate.size),
+                runID.map(String.init),
+            ],
+            operation: "queue inbox file"
+        )
         if let id = inserted.scalar.flatMap({ Int64($0) }) { return .queued(id) }
         let existing = try connection.query(
             """
             SELECT f.state, f.upload_id, u.status, f.file_id FROM driftline.inbox_files f
               LEFT JOIN driftline.uploads u USING (upload_id)
              WHERE f.customer_id = $1 AND f.sha256 = $2
-            """, [candidate.customerID, sha256], operation: "look up queued file")
+            """,
+            [candidate.customerID, sha256],
+            operation: "look up queued file"
+        )
         guard let row = existing.first, row[0] == "done" else {
             // Queued by someone else, or a path that changed: re-point it at the file we can see.
             try connection.query(
                 "UPDATE driftline.inbox_files SET path = $3, file_name = $4 WHERE customer_id = $1 AND sha256 = $2 AND state = 'queued' AND path <> $3",
-                [candidate.customerID, sha256, candidate.path, candidate.fileName], operation: "refresh queued path")
+                [candidate.customerID, sha256, candidate.path, candidate.fileName],
+                operation: "refresh queued path"
+            )
             return .alreadyQueued
         }
         return .alreadyDone(fileID: Int64(row[3]!)!, uploadID: row[1].flatMap { Int64($0) }, status: row[2])
@@ -62,23 +76,38 @@ package struct InboxQueue {
             """
             SELECT file_id, customer_id, path, file_name, sha256, size_bytes FROM driftline.inbox_files
              WHERE state = 'queued' ORDER BY file_id LIMIT 1 FOR UPDATE SKIP LOCKED
-            """, operation: "claim inbox file")
+            """,
+            operation: "claim inbox file"
+        )
         guard let row = rows.first else { return nil }
         return Entry(
             fileID: Int64(row[0]!)!,
             file: UploadLoader.File(
-                customerID: row[1]!, path: row[2]!, fileName: row[3]!, sha256: row[4]!, size: Int64(row[5]!)!))
+                customerID: row[1]!,
+                path: row[2]!,
+                fileName: row[3]!,
+                sha256: row[4]!,
+                size: Int64(row[5]!)!
+            )
+        )
     }
 
     /// Marks a claimed file done, in the transaction that loaded it.
     package static func complete(_ entry: Entry, uploadID: Int64?, on connection: PGConnection) throws {
         try connection.query(
             "UPDATE driftline.inbox_files SET state = 'done', upload_id = $2, done_at = now() WHERE file_id = $1",
-            [String(entry.fileID), uploadID.map(String.init)], operation: "complete inbox file")
+            [String(entry.fileID), uploadID.map(String.init)],
+            operation: "complete inbox file"
+        )
     }
 
     /// Files still queued (for status and tests).
     package static func queuedCount(on connection: PGConnection) throws -> Int {
-        Int(try connection.query("SELECT count(*) FROM driftline.inbox_files WHERE state = 'queued'", operation: "count queue").scalar ?? "0") ?? 0
+        Int(
+            try connection.query(
+                "SELECT count(*) FROM driftline.inbox_files WHERE state = 'queued'",
+                operation: "count queue"
+            ).scalar ?? "0"
+        ) ?? 0
     }
 }

@@ -11,7 +11,8 @@ final class RejectSpill {
     private(set) var count = 0
 
     init() throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("driftline-rejects-\(UUID().uuidString)").path
+        path =
+            FileManager.default.temporaryDirectory.appendingPathComponent("driftline-rejects-\(UUID().uuidString)").path
         guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
             throw CocoaError(.fileWriteUnknown)
         }
@@ -26,7 +27,9 @@ final class RejectSpill {
 
     /// One line: `line \t rule \t column \t message` (tabs and newlines in configuration text are folded).
     func append(line: Int, finding: Finding) throws {
-        for (index, field) in [String(line), finding.ruleID, finding.column ?? "", finding.message.description].enumerated() {
+        for (index, field) in [String(line), finding.ruleID, finding.column ?? "", finding.message.description]
+            .enumerated()
+        {
             if index > 0 { buffer.append(0x09) }
             for byte in field.utf8 { buffer.append(byte == 0x09 || byte == 0x0A || byte == 0x0D ? 0x20 : byte) }
         }

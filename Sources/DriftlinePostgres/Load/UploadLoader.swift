@@ -68,7 +68,8 @@ package struct UploadLoader {
         "patient_ref", "provider_npi",
     ]
 
-    static let directColumns = claimColumns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    static let directColumns =
+        claimColumns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         + ["upload_id", "line_no"]
 
     static let claimColumns =
@@ -79,18 +80,27 @@ package struct UploadLoader {
     /// `rejectReport` as it goes. Throws only for database or I/O failures (the caller rolls back);
     /// bad data is an outcome.
     package func load(
-        _ file: File, runID: Int64?, rejectReport: RejectReportWriter, on connection: PGConnection
+        _ file: File,
+        runID: Int64?,
+        rejectReport: RejectReportWriter,
+        on connection: PGConnection
     ) throws -> LoadOutcome {
         let uploadID = try Int64(
             connection.query(
                 """
                 INSERT INTO driftline.uploads (customer_id, file_name, sha256, size_bytes, status, run_id)
                 VALUES ($1, $2, $3, $4, 'loaded', $5) RETURNING upload_id
-                """, [file.customerID, file.fileName, file.sha256, String(file.size), runID.map(String.init)],
+                """,
+                [file.customerID, file.fileName, file.sha256, String(file.size), runID.map(String.init)],
                 operation: "insert upload"
-            ).scalar!)!
+            ).scalar!
+        )!
         let fresh = LoadOutcome(
-            status: .loaded, uploadID: uploadID, bytes: file.size, report: ValidationReport(file: SafeText(file.fileName)))
+            status: .loaded,
+            uploadID: uploadID,
+            bytes: file.size,
+            report: ValidationReport(file: SafeText(file.fileName))
+        )
         try connection.execute("SAVEPOINT direct_load", operation: "savepoint")
         if let outcome = try loadDirect(file, fresh, rejectReport: rejectReport, on: connection) {
             CrashPoint.reach("load.before_commit")
@@ -107,26 +117,40 @@ package struct UploadLoader {
     /// Opens the upload and reads its header; `nil` (after recording the rejection) when the file
     /// cannot be read as claims at all.
     private func open(
-        _ file: File, _ outcome: inout LoadOutcome, flagsDuplicates: Bool, rejectReport: RejectReportWriter,
+        _ file: File,
+        _ outcome: inout LoadOutcome,
+        flagsDuplicates: Bool,
+        rejectReport: RejectReportWriter,
         on connection: PGConnection
     ) throws -> UploadValidator? {
         do {
             let validator = try UploadValidator(
-                source: try openUpload(path: file.path), expectedCustomer: file.customerID, rules: rules, groups: groups,
-                flagsDuplicates: flagsDuplicates)
+                source: try openUpload(path: file.path),
+                expectedCustomer: file.customerID,
+                rules: rules,
+                groups: groups,
+                flagsDuplicates: flagsDuplicates
+            )
             outcome.unknownColumns = validator.header.unknownColumns
             return validator
         } catch let error as UploadError {
             outcome = try rejectWhole(outcome, error: error, rejectReport: rejectReport, on: connection)
         } catch let error as InputError {
-            outcome = try rejectWhole(outcome, error: UploadError(error, line: nil), rejectReport: rejectReport, on: connection)
+            outcome = try rejectWhole(
+                outcome,
+                error: UploadError(error, line: nil),
+                rejectReport: rejectReport,
+                on: connection
+            )
         }
         return nil
     }
 
     /// Counts a row's findings; for a rejected row, reports it to the analyst and returns its first error.
     private func account(
-        _ row: UploadValidator.Row, _ validator: UploadValidator, _ outcome: inout LoadOutcome,
+        _ row: UploadValidator.Row,
+        _ validator: UploadValidator,
+        _ outcome: inout LoadOutcome,
         rejectReport: RejectReportWriter
     ) throws -> Finding? {
         CrashPoint.reach("load.copy")
@@ -142,18 +166,24 @@ package struct UploadLoader {
 
     /// The fast path; `nil` when a claim id collides (already stored, or repeated in the file).
     private func loadDirect(
-        _ file: File, _ fresh: LoadOutcome, rejectReport: RejectReportWriter, on connection: PGConnection
+        _ file: File,
+        _ fresh: LoadOutcome,
+        rejectReport: RejectReportWriter,
+        on connection: PGConnection
     ) throws -> LoadOutcome? {
         var outcome = fresh
         // The primary key finds repeated claim ids here.
-        guard let validator = try open(file, &outcome, flagsDuplicates: false, rejectReport: rejectReport, on: connection)
+        guard
+            let validator = try open(file, &outcome, flagsDuplicates: false, rejectReport: rejectReport, on: connection)
         else { return outcome }
         let spill = try RejectSpill()
         let uploadID = outcome.uploadID
         let encoder = ClaimEncoder(groups: groups)
         do {
             outcome.rowsLoaded = try connection.copyBinary(
-                into: "driftline.claims", columns: Self.directColumns, operation: "COPY into claims"
+                into: "driftline.claims",
+                columns: Self.directColumns,
+                operation: "COPY into claims"
             ) { writer in
                 while let row = try validator.next() {
                     if let first = try account(row, validator, &outcome, rejectReport: rejectReport) {
@@ -185,10 +215,14 @@ package struct UploadLoader {
 
     /// The merge path: staging table, exact duplicate check, `INSERT … ON CONFLICT DO UPDATE`.
     private func loadStaged(
-        _ file: File, _ fresh: LoadOutcome, rejectReport: RejectReportWriter, on connection: PGConnection
+        _ file: File,
+        _ fresh: LoadOutcome,
+        rejectReport: RejectReportWriter,
+        on connection: PGConnection
     ) throws -> LoadOutcome {
         var outcome = fresh
-        guard let validator = try open(file, &outcome, flagsDuplicates: true, rejectReport: rejectReport, on: connection)
+        guard
+            let validator = try open(file, &outcome, flagsDuplicates: true, rejectReport: rejectReport, on: connection)
         else { return outcome }
         try connection.execute(
             """
@@ -201,13 +235,17 @@ package struct UploadLoader {
                 patient_ref text, provider_npi text
             ) ON COMMIT DROP;
             SAVEPOINT before_copy
-            """, operation: "create staging table")
+            """,
+            operation: "create staging table"
+        )
 
         var candidates = 0
         let encoder = ClaimEncoder(groups: groups)
         do {
             try connection.copyBinary(
-                into: "staging_claims", columns: Self.stagingColumns, operation: "COPY into staging"
+                into: "staging_claims",
+                columns: Self.stagingColumns,
+                operation: "COPY into staging"
             ) { writer in
                 while let row = try validator.next() {
                     let first = try account(row, validator, &outcome, rejectReport: rejectReport)
@@ -253,12 +291,17 @@ package struct UploadLoader {
                 RETURNING s.line_no
                 """,
                 [BuiltinRule.duplicateClaim.rawValue, BuiltinRule.duplicateClaim.message.description],
-                operation: "confirm duplicate claim ids")
+                operation: "confirm duplicate claim ids"
+            )
             outcome.rowsRejected += duplicates.rows.count
             for line in duplicates.rows.map({ Int($0[0]!)! }).sorted() {
                 let finding = Finding(
-                    line: line, column: ClaimColumn.claimID.name, ruleID: BuiltinRule.duplicateClaim.rawValue,
-                    severity: .error, message: BuiltinRule.duplicateClaim.message)
+                    line: line,
+                    column: ClaimColumn.claimID.name,
+                    ruleID: BuiltinRule.duplicateClaim.rawValue,
+                    severity: .error,
+                    message: BuiltinRule.duplicateClaim.message
+                )
                 outcome.report.add(finding)
                 outcome.report.markRejected()
                 try rejectReport.add(finding: finding)
@@ -278,7 +321,10 @@ package struct UploadLoader {
                     allowed_amount = EXCLUDED.allowed_amount, paid_amount = EXCLUDED.paid_amount,
                     patient_ref = EXCLUDED.patient_ref, provider_npi = EXCLUDED.provider_npi,
                     upload_id = EXCLUDED.upload_id, line_no = EXCLUDED.line_no, updated_at = now()
-                """, [String(outcome.uploadID)], operation: "merge claims")
+                """,
+                [String(outcome.uploadID)],
+                operation: "merge claims"
+            )
             outcome.rowsLoaded = merged.affected
         }
         try connection.query(
@@ -286,7 +332,10 @@ package struct UploadLoader {
             INSERT INTO driftline.rejects (upload_id, customer_id, line_no, column_name, rule_id, message)
             SELECT $1, $2, line_no, reject_column, reject_rule, reject_message
               FROM staging_claims WHERE reject_rule IS NOT NULL
-            """, [String(outcome.uploadID), file.customerID], operation: "record rejects")
+            """,
+            [String(outcome.uploadID), file.customerID],
+            operation: "record rejects"
+        )
         try finishUpload(outcome, on: connection)
         return outcome
     }
@@ -299,13 +348,19 @@ package struct UploadLoader {
         let limit = (maxRejectRate * 1000).rounded() / 10
         let error = UploadError(
             .rejectRate,
-            "\(outcome.rowsRejected) of \(outcome.rowsRead) rows rejected (\(percent)%), above max_reject_rate \(limit)%")
+            "\(outcome.rowsRejected) of \(outcome.rowsRead) rows rejected (\(percent)%), above max_reject_rate \(limit)%"
+        )
         outcome.error = error
         outcome.status = .rejected
         outcome.rowsRejected = outcome.rowsRead
         outcome.rowsLoaded = 0
         let finding = Finding(
-            line: 0, column: nil, ruleID: "file.\(UploadError.Kind.rejectRate)", severity: .error, message: error.message)
+            line: 0,
+            column: nil,
+            ruleID: "file.\(UploadError.Kind.rejectRate)",
+            severity: .error,
+            message: error.message
+        )
         outcome.report.add(finding)
         outcome.report.fileError = error
         try rejectReport.add(finding: finding)
@@ -313,7 +368,10 @@ package struct UploadLoader {
     }
 
     private func rejectWhole(
-        _ outcome: LoadOutcome, error: UploadError, rejectReport: RejectReportWriter, on connection: PGConnection
+        _ outcome: LoadOutcome,
+        error: UploadError,
+        rejectReport: RejectReportWriter,
+        on connection: PGConnection
     ) throws -> LoadOutcome {
         var outcome = outcome
         outcome.status = .rejected
@@ -322,8 +380,12 @@ package struct UploadLoader {
         outcome.rowsRejected = outcome.rowsRead
         let ruleID = "file.\(error.kind)"
         let finding = Finding(
-            line: error.line ?? 0, column: error.column?.description, ruleID: ruleID, severity: .error,
-            message: error.message)
+            line: error.line ?? 0,
+            column: error.column?.description,
+            ruleID: ruleID,
+            severity: .error,
+            message: error.message
+        )
         outcome.report.add(finding)
         outcome.report.fileError = error
         try rejectReport.add(finding: finding)
@@ -332,8 +394,12 @@ package struct UploadLoader {
             INSERT INTO driftline.rejects (upload_id, customer_id, line_no, column_name, rule_id, message)
             VALUES ($1, (SELECT customer_id FROM driftline.uploads WHERE upload_id = $1), $2, $3, $4, $5)
             """,
-            [String(outcome.uploadID), String(error.line ?? 0), error.column?.description, ruleID, error.message.description],
-            operation: "record file reject")
+            [
+                String(outcome.uploadID), String(error.line ?? 0), error.column?.description, ruleID,
+                error.message.description,
+            ],
+            operation: "record file reject"
+        )
         try finishUpload(outcome, on: connection)
         return outcome
     }
@@ -351,20 +417,28 @@ package struct UploadLoader {
                 String(outcome.rowsRejected), String(outcome.rowsWarned), outcome.status.rawValue,
                 outcome.error.map { $0.kind.rawValue }, outcome.error?.line.map(String.init),
                 outcome.error?.message.description, Self.textArray(outcome.unknownColumns),
-            ], operation: "record upload counts")
+            ],
+            operation: "record upload counts"
+        )
         for rule in outcome.report.rules {
             try connection.query(
                 """
                 INSERT INTO driftline.upload_findings (upload_id, customer_id, rule_id, severity, count)
                 SELECT $1, customer_id, $2, $3, $4 FROM driftline.uploads WHERE upload_id = $1
-                """, [String(outcome.uploadID), rule.ruleID, rule.severity.rawValue, String(rule.count)],
-                operation: "record rule counts")
+                """,
+                [String(outcome.uploadID), rule.ruleID, rule.severity.rawValue, String(rule.count)],
+                operation: "record rule counts"
+            )
         }
     }
 
     /// A PostgreSQL text[] literal (header names only: configuration-like, not row values).
     static func textArray(_ values: [String]) -> String {
-        "{" + values.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+        "{"
+            + values.map {
+                "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+                    + "\""
+            }
             .joined(separator: ",") + "}"
     }
 }

@@ -16,7 +16,9 @@ package final class PipelineLock {
 
     private static func tryLock(pipeline: String, on connection: PGConnection) throws -> Bool {
         try connection.query(
-            "SELECT pg_try_advisory_lock(hashtext($1))", ["driftline.pipeline." + pipeline], operation: "take pipeline lock"
+            "SELECT pg_try_advisory_lock(hashtext($1))",
+            ["driftline.pipeline." + pipeline],
+            operation: "take pipeline lock"
         ).scalar == "t"
     }
 
@@ -51,6 +53,9 @@ package final class PipelineLock {
     /// Releases the lock (closing the connection would too).
     package func release() {
         _ = try? connection.query(
-            "SELECT pg_advisory_unlock(hashtext($1))", ["driftline.pipeline." + pipeline], operation: "release pipeline lock")
+            "SELECT pg_advisory_unlock(hashtext($1))",
+            ["driftline.pipeline." + pipeline],
+            operation: "release pipeline lock"
+        )
     }
 }

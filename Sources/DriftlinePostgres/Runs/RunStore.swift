@@ -44,7 +44,11 @@ package struct RunStore {
 
     /// Creates a run and its pending stages; returns the run id.
     package static func createRun(
-        pipeline: String, asOf: String, parameters: [String: String], stages: [String], on connection: PGConnection
+        pipeline: String,
+        asOf: String,
+        parameters: [String: String],
+        stages: [String],
+        on connection: PGConnection
     ) throws -> Int64 {
         let json = String(decoding: try JSONEncoder().encode(parameters), as: UTF8.self)
         return try connection.transaction {
@@ -56,32 +60,44 @@ package struct RunStore {
                     """,
                     [pipeline, asOf, json, ProcessInfo.processInfo.hostName, String(getpid())],
                     operation: "create run"
-                ).scalar!)!
+                ).scalar!
+            )!
             for (position, stage) in stages.enumerated() {
                 try connection.query(
                     "INSERT INTO driftline.stage_runs (run_id, stage, position, status) VALUES ($1, $2, $3, 'pending')",
-                    [String(id), stage, String(position)], operation: "create stage checkpoint")
+                    [String(id), stage, String(position)],
+                    operation: "create stage checkpoint"
+                )
             }
             return id
         }
     }
 
-    package static func startStage(runID: Int64, stage: String, resetSummary: Bool, on connection: PGConnection) throws {
+    package static func startStage(runID: Int64, stage: String, resetSummary: Bool, on connection: PGConnection) throws
+    {
         try connection.query(
             """
             UPDATE driftline.stage_runs
                SET status = 'running', attempt = attempt + 1, started_at = now(), finished_at = NULL, error = NULL,
                    summary = CASE WHEN $3 THEN '{}'::jsonb ELSE summary END
              WHERE run_id = $1 AND stage = $2
-            """, [String(runID), stage, resetSummary ? "true" : "false"], operation: "start stage")
+            """,
+            [String(runID), stage, resetSummary ? "true" : "false"],
+            operation: "start stage"
+        )
         try connection.query(
             "UPDATE driftline.runs SET status = 'running', finished_at = NULL, error = NULL, pid = $2, host = $3 WHERE run_id = $1",
-            [String(runID), String(getpid()), ProcessInfo.processInfo.hostName], operation: "mark run running")
+            [String(runID), String(getpid()), ProcessInfo.processInfo.hostName],
+            operation: "mark run running"
+        )
     }
 
     /// Adds to a stage's counters, in the transaction of the work they count.
     package static func addToSummary(
-        runID: Int64, stage: String, _ counters: [String: Int64], on connection: PGConnection
+        runID: Int64,
+        stage: String,
+        _ counters: [String: Int64],
+        on connection: PGConnection
     ) throws {
         guard !counters.isEmpty else { return }
         let json = String(decoding: try JSONEncoder().encode(counters), as: UTF8.self)
@@ -92,13 +108,19 @@ package struct RunStore {
                    SELECT jsonb_object_agg(d.key, coalesce((s.summary ->> d.key)::bigint, 0) + d.value::bigint)
                      FROM jsonb_each_text($3::jsonb) d)
              WHERE run_id = $1 AND stage = $2
-            """, [String(runID), stage, json], operation: "update stage summary")
+            """,
+            [String(runID), stage, json],
+            operation: "update stage summary"
+        )
     }
 
     /// Marks a stage succeeded, replacing its summary when one is given; call in the transaction of
     /// the stage's last work.
     package static func finishStage(
-        runID: Int64, stage: String, summary: [String: Int64]?, on connection: PGConnection
+        runID: Int64,
+        stage: String,
+        summary: [String: Int64]?,
+        on connection: PGConnection
     ) throws {
         let json = try summary.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         try connection.query(
@@ -106,27 +128,36 @@ package struct RunStore {
             UPDATE driftline.stage_runs SET status = 'succeeded', finished_at = now(),
                    summary = coalesce($3::jsonb, summary)
              WHERE run_id = $1 AND stage = $2
-            """, [String(runID), stage, json], operation: "checkpoint stage")
+            """,
+            [String(runID), stage, json],
+            operation: "checkpoint stage"
+        )
     }
 
     package static func failStage(runID: Int64, stage: String, error: String, on connection: PGConnection) throws {
         try connection.query(
             "UPDATE driftline.stage_runs SET status = 'failed', finished_at = now(), error = $3 WHERE run_id = $1 AND stage = $2",
-            [String(runID), stage, error], operation: "fail stage")
+            [String(runID), stage, error],
+            operation: "fail stage"
+        )
     }
 
     package static func resetStages(runID: Int64, stages: [String], on connection: PGConnection) throws {
         for stage in stages {
             try connection.query(
                 "UPDATE driftline.stage_runs SET status = 'pending', error = NULL WHERE run_id = $1 AND stage = $2",
-                [String(runID), stage], operation: "reset stage")
+                [String(runID), stage],
+                operation: "reset stage"
+            )
         }
     }
 
     package static func finishRun(runID: Int64, status: String, error: String?, on connection: PGConnection) throws {
         try connection.query(
             "UPDATE driftline.runs SET status = $2, finished_at = now(), error = $3 WHERE run_id = $1",
-            [String(runID), status, error], operation: "finish run")
+            [String(runID), status, error],
+            operation: "finish run"
+        )
     }
 
     package static func run(_ runID: Int64, on connection: PGConnection) throws -> RunRecord? {
@@ -138,7 +169,10 @@ package struct RunStore {
     }
 
     private static func runs(
-        where condition: String, _ parameters: [String?], limit: Int, on connection: PGConnection
+        where condition: String,
+        _ parameters: [String?],
+        limit: Int,
+        on connection: PGConnection
     ) throws -> [RunRecord] {
         let rows = try connection.query(
             """
@@ -147,7 +181,10 @@ package struct RunStore {
                    to_char(r.finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
                    extract(epoch FROM r.finished_at - r.started_at)::float8, r.error, r.host, r.pid::text
               FROM driftline.runs r WHERE \(condition) ORDER BY r.run_id DESC LIMIT \(limit)
-            """, parameters, operation: "read runs")
+            """,
+            parameters,
+            operation: "read runs"
+        )
         var records: [RunRecord] = []
         for row in rows.rows {
             let id = Int64(row[0]!)!
@@ -159,14 +196,21 @@ package struct RunStore {
                        to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
                        extract(epoch FROM finished_at - started_at)::float8, summary::text, error
                   FROM driftline.stage_runs WHERE run_id = $1 ORDER BY position
-                """, [String(id)], operation: "read stage checkpoints"
+                """,
+                [String(id)],
+                operation: "read stage checkpoints"
             ).rows.map { stage in
                 StageRecord(
-                    stage: stage[0]!, position: Int(stage[1]!)!, status: StageStatus(rawValue: stage[2]!) ?? .pending,
-                    attempt: Int(stage[3]!)!, startedAt: stage[4], finishedAt: stage[5],
+                    stage: stage[0]!,
+                    position: Int(stage[1]!)!,
+                    status: StageStatus(rawValue: stage[2]!) ?? .pending,
+                    attempt: Int(stage[3]!)!,
+                    startedAt: stage[4],
+                    finishedAt: stage[5],
                     durationSeconds: stage[6].flatMap(Double.init),
                     summary: (try? JSONDecoder().decode([String: Int64].self, from: Data(stage[7]!.utf8))) ?? [:],
-                    error: stage[8])
+                    error: stage[8]
+                )
             }
             let pid = row[10].flatMap { Int($0) }
             let abandoned =
@@ -174,9 +218,21 @@ package struct RunStore {
                 && pid.map { kill(pid_t($0), 0) != 0 && errno == ESRCH } == true
             records.append(
                 RunRecord(
-                    runID: id, pipeline: row[1]!, status: row[2]!, asOf: row[3]!, parameters: parameters,
-                    startedAt: row[5]!, finishedAt: row[6], durationSeconds: row[7].flatMap(Double.init), error: row[8],
-                    host: row[9], pid: pid, abandoned: abandoned, stages: stages))
+                    runID: id,
+                    pipeline: row[1]!,
+                    status: row[2]!,
+                    asOf: row[3]!,
+                    parameters: parameters,
+                    startedAt: row[5]!,
+                    finishedAt: row[6],
+                    durationSeconds: row[7].flatMap(Double.init),
+                    error: row[8],
+                    host: row[9],
+                    pid: pid,
+                    abandoned: abandoned,
+                    stages: stages
+                )
+            )
         }
         return records
     }
