@@ -1,0 +1,274 @@
+#!/usr/bin/env bash
+# Driftline benchmark (`make bench`): a benchmark, not a test — it prints figures, it does not fail on them.
+#
+#   1. Load throughput (issue 2): for each row count in BENCH_ROWS, one synthetic upload
+#      (`driftline samples generate --customers 1 --seed 7`) is loaded, alternately, by
+#        psql  — `\copy bench.claims_copy FROM file (FORMAT csv, HEADER true)` into a plain copy of the
+#                claims table (same 14 column types, NOT NULLs, CHECKs, primary key), and by
+#        driftline — `driftline run` over an inbox holding that file: parse, validate, staging COPY,
+#                merge into driftline.claims, upload bookkeeping, report stage.
+#      Both start from an empty table (TRUNCATE + CHECKPOINT, untimed). Wall time of each run; peak RSS
+#      of driftline (`/usr/bin/time -f %M`). Median of BENCH_RUNS runs each.
+#   2. Validation throughput (issue 3): `driftline validate` on the BENCH_VALIDATE_ROWS file with a 10-rule
+#      set and a 1,000-rule set (25 payers x 150 CPT codes, each row in scope of 10 rules), alternately.
+#
+# Environment: DATABASE_URL (required; the Makefile sets it), BENCH_RUNS (3), BENCH_ROWS ("1000000 4000000"; "" = none),
+# BENCH_VALIDATE_ROWS (1000000), BENCH_SEED (7), DRIFTLINE_BIN (.build/release/driftline),
+# BENCH_KEEP=1 keeps the generated files under bench-out/work.
+#
+# WARNING: TRUNCATEs driftline.claims, uploads, inbox_files, rejects and upload_findings before every
+# driftline run, and again at the end. It refuses a database that is not on this machine unless BENCH_FORCE=1.
+#
+# Output: the table on stdout and in bench-out/results.txt; every single run in bench-out/runs.tsv.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$PWD
+BIN=${DRIFTLINE_BIN:-$ROOT/.build/release/driftline}
+RUNS=${BENCH_RUNS:-3}
+ROWS_LIST=${BENCH_ROWS-"1000000 4000000"}  # BENCH_ROWS="" = validation only
+VALIDATE_ROWS=${BENCH_VALIDATE_ROWS:-1000000}
+SEED=${BENCH_SEED:-7}
+AS_OF=2026-11-21
+OUT=$ROOT/bench-out
+WORK=$OUT/work
+TIME=/usr/bin/time
+
+die() { echo "bench: $*" >&2; exit 1; }
+note() { echo "bench: $*" >&2; }
+
+: "${DATABASE_URL:?bench: DATABASE_URL is not set (run it through make bench)}"
+[[ -x $BIN ]] || die "$BIN not found (make release)"
+BIN=$(realpath "$BIN")
+[[ -x $TIME ]] || die "$TIME not found (apt-get install time)"
+command -v psql >/dev/null || die "psql not found"
+command -v python3 >/dev/null || die "python3 not found"
+[[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive integer"
+
+PSQL=(env PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning" psql "$DATABASE_URL" -X -q -v ON_ERROR_STOP=1)
+sql() { "${PSQL[@]}" -Atc "$1"; }
+
+server=$(sql "SELECT coalesce(host(inet_server_addr()), 'local socket')")
+case $server in
+    "local socket" | 127.* | ::1) ;;
+    *) [[ ${BENCH_FORCE:-} == 1 ]] || die "database server is $server, not this machine; the benchmark truncates driftline tables (BENCH_FORCE=1 to go on)" ;;
+esac
+
+rm -rf "$WORK"
+mkdir -p "$WORK"
+cleanup() {
+    local status=$?
+    [[ ${BENCH_KEEP:-} == 1 ]] || rm -rf "$WORK"
+    exit $status
+}
+trap cleanup EXIT
+
+RAW=$OUT/runs.tsv
+printf 'what\trows\trun\tseconds\tpeak_rss_kib\texit\tcpu_seconds\n' >"$RAW"
+
+now() { date +%s.%N; }
+# user + system CPU seconds of the process /usr/bin/time measured (less noisy than wall time on a shared machine)
+cpu_of() { tail -1 "$1" | awk '{printf "%.2f", $3 + $4}'; }
+# median of the numbers on stdin
+median() { sort -g | awk '{v[NR]=$1} END {if (NR==0) {print "nan"; exit} if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
+# spread of the numbers on stdin: min-max
+spread() { sort -g | awk 'NR==1{lo=$1} {hi=$1} END {printf "%.2f-%.2f", lo, hi}'; }
+# column 4 (seconds) or 5 (rss) of the raw rows for WHAT/ROWS
+raw() { awk -F'\t' -v w="$1" -v r="$2" -v c="$3" '$1==w && $2==r {print $c}' "$RAW"; }
+
+# ------------------------------------------------------------------------------------------------- set-up
+"${PSQL[@]}" >/dev/null <<'SQL'
+SET client_min_messages = warning;
+CREATE SCHEMA IF NOT EXISTS bench;
+DROP TABLE IF EXISTS bench.claims_copy;
+-- The 14 upload columns, typed (and constrained) like driftline.claims.
+CREATE TABLE bench.claims_copy (
+    claim_id       text NOT NULL,
+    customer_id    text NOT NULL,
+    payer          text NOT NULL,
+    cpt_code       text NOT NULL,
+    service_date   date NOT NULL,
+    submitted_date date NOT NULL,
+    decided_date   date,
+    outcome        text NOT NULL CHECK (outcome IN ('paid', 'denied', 'pending')),
+    denial_reason  text,
+    billed_amount  numeric(12,2) NOT NULL CHECK (billed_amount >= 0),
+    allowed_amount numeric(12,2) CHECK (allowed_amount >= 0),
+    paid_amount    numeric(12,2) CHECK (paid_amount >= 0),
+    patient_ref    text NOT NULL,
+    provider_npi   text NOT NULL,
+    PRIMARY KEY (customer_id, claim_id)
+);
+SQL
+
+# The driftline workspace: a copy of the nightly pipeline, rules pointing at the repo's rules/.
+WS=$WORK/ws
+mkdir -p "$WS"
+sed -E "s|^rules:[[:space:]]*[^#]*|rules: $ROOT/rules   |; s|^settle_seconds:[[:space:]]*[0-9.]+|settle_seconds: 0|" \
+    "$ROOT/pipelines/nightly.yaml" >"$WS/bench.yaml"
+grep -q "^rules: $ROOT/rules" "$WS/bench.yaml" || die "could not point $WS/bench.yaml at $ROOT/rules"
+
+# Rule sets for the validation benchmark.
+python3 "$ROOT/scripts/bench/gen_rules.py" "$ROOT/Sources/DriftlineCore/Samples/SampleCatalog.swift" \
+    "$ROOT/rules" "$WORK/rules" >&2
+
+generate() { # rows -> prints the path of the generated file
+    local rows=$1 dir=$WORK/data-$1
+    if [[ ! -d $dir ]]; then
+        "$BIN" samples generate --out "$dir" --rows "$rows" --customers 1 --seed "$SEED" --as-of "$AS_OF" >&2
+    fi
+    local files=("$dir"/*/claims-"$SEED".csv)
+    [[ ${#files[@]} == 1 && -f ${files[0]} ]] || die "expected one $dir/<customer>/claims-$SEED.csv"
+    echo "${files[0]}"
+}
+
+reset_claims() {
+    sql "TRUNCATE driftline.claims, driftline.uploads, driftline.inbox_files, driftline.rejects,
+                  driftline.upload_findings CASCADE" >/dev/null
+}
+
+# -------------------------------------------------------------------------------------------- the runs
+run_psql() { # file rows run
+    local file=$1 rows=$2 run=$3 columns
+    columns=$(head -1 "$file")
+    sql "TRUNCATE bench.claims_copy" >/dev/null
+    sql "CHECKPOINT" >/dev/null
+    local start end status=0
+    start=$(now)
+    "${PSQL[@]}" -c "\\copy bench.claims_copy ($columns) FROM '$file' WITH (FORMAT csv, HEADER true)" \
+        >"$WORK/psql.log" 2>&1 || status=$?
+    end=$(now)
+    [[ $status == 0 ]] || { cat "$WORK/psql.log" >&2; die "psql \\copy failed"; }
+    local loaded
+    loaded=$(sql "SELECT count(*) FROM bench.claims_copy")
+    [[ $loaded == "$rows" ]] || note "psql run $run loaded $loaded rows, expected $rows"
+    printf 'psql\t%s\t%s\t%s\t\t%s\t\n' "$rows" "$run" "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')" \
+        "$status" >>"$RAW"
+}
+
+run_driftline() { # file rows run
+    local file=$1 rows=$2 run=$3 customer
+    customer=$(basename "$(dirname "$file")")
+    reset_claims
+    sql "CHECKPOINT" >/dev/null
+    rm -rf "$WS/inbox" "$WS/archive" "$WS/rejected" "$WS/metrics"
+    mkdir -p "$WS/inbox/$customer"
+    cp "$file" "$WS/inbox/$customer/"
+    touch -d '2 minutes ago' "$WS/inbox/$customer/$(basename "$file")"
+    local start end status=0
+    start=$(now)
+    (cd "$WS" && "$TIME" -f '%e %M %U %S' -o "$WORK/time.out" \
+        "$BIN" run --pipeline bench.yaml --as-of "$AS_OF" --settle-seconds 0 >"$WORK/run.out" 2>"$WORK/run.err") ||
+        status=$?
+    end=$(now)
+    local summary rss
+    summary=$(grep '^run ' "$WORK/run.out" || true)
+    rss=$(tail -1 "$WORK/time.out" | awk '{print $2}')
+    if [[ $status != 0 ]]; then
+        tail -20 "$WORK/run.err" >&2
+        die "driftline run exited $status: $summary"
+    fi
+    [[ $summary == *"rows read $rows, loaded $rows, rejected 0"* ]] ||
+        note "driftline run $run: unexpected summary: $summary"
+    local loaded
+    loaded=$(sql "SELECT count(*) FROM driftline.claims")
+    [[ $loaded == "$rows" ]] || note "driftline run $run: driftline.claims holds $loaded rows, expected $rows"
+    printf 'driftline\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rows" "$run" \
+        "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')" "$rss" "$status" "$(cpu_of "$WORK/time.out")" >>"$RAW"
+}
+
+run_validate() { # file rows set run
+    local file=$1 rows=$2 set=$3 run=$4 start end status=0
+    start=$(now)
+    "$TIME" -f '%e %M %U %S' -o "$WORK/time.out" "$BIN" validate "$file" --rules "$WORK/rules/rules-$set" \
+        --as-of "$AS_OF" --format json --output /dev/null >"$WORK/validate.out" 2>&1 || status=$?
+    end=$(now)
+    # 0: no error findings, 65: error findings (data, not a failure); anything else is.
+    if [[ $status != 0 && $status != 65 ]]; then
+        cat "$WORK/validate.out" >&2
+        die "driftline validate with rules-$set exited $status"
+    fi
+    printf 'validate-%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$set" "$rows" "$run" \
+        "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')" "$(tail -1 "$WORK/time.out" | awk '{print $2}')" \
+        "$status" "$(cpu_of "$WORK/time.out")" >>"$RAW"
+}
+
+declare -A SIZE
+validated=
+for rows in $ROWS_LIST; do
+    file=$(generate "$rows")
+    SIZE[$rows]=$(stat -c %s "$file")
+    note "load $rows rows ($(awk -v b="${SIZE[$rows]}" 'BEGIN{printf "%.1f", b/1e6}') MB), $RUNS runs each, alternating"
+    for ((run = 1; run <= RUNS; run++)); do
+        run_psql "$file" "$rows" "$run"
+        run_driftline "$file" "$rows" "$run"
+        note "  run $run: psql $(raw psql "$rows" 4 | tail -1)s, driftline $(raw driftline "$rows" 4 | tail -1)s"
+    done
+    if [[ $rows == "$VALIDATE_ROWS" ]]; then
+        validated=1
+        note "validate $rows rows: 10 vs 1000 rules, $RUNS runs each, alternating"
+        for ((run = 1; run <= RUNS; run++)); do
+            run_validate "$file" "$rows" 10 "$run"
+            run_validate "$file" "$rows" 1000 "$run"
+        done
+    fi
+    [[ ${BENCH_KEEP:-} == 1 ]] || rm -rf "$WORK/data-$rows"
+done
+if [[ -z $validated ]]; then
+    file=$(generate "$VALIDATE_ROWS")
+    SIZE[$VALIDATE_ROWS]=$(stat -c %s "$file")
+    note "validate $VALIDATE_ROWS rows: 10 vs 1000 rules, $RUNS runs each, alternating"
+    for ((run = 1; run <= RUNS; run++)); do
+        run_validate "$file" "$VALIDATE_ROWS" 10 "$run"
+        run_validate "$file" "$VALIDATE_ROWS" 1000 "$run"
+    done
+fi
+
+# Leave the database as a fresh one, not holding the last benchmark upload.
+reset_claims
+sql "DROP SCHEMA bench CASCADE" >/dev/null
+
+# ------------------------------------------------------------------------------------------- the table
+{
+    echo "Driftline benchmark — $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet 2>/dev/null || echo '+dirty')"
+    echo "$(nproc) CPUs, $(sql 'SHOW server_version'), median of $RUNS runs (range in brackets); MB = 10^6 bytes"
+    echo
+    echo "Load: psql \\copy (CSV -> table) vs driftline run (parse, validate with rules/, staging COPY, merge)"
+    printf '%-9s %8s | %9s %12s | %9s %12s %8s | %7s %9s | %12s %7s | %8s\n' \
+        rows MB "psql s" "psql rows/s" "dl s" "dl rows/s" "dl MB/s" ratio "(>=0.70)" "dl peak RSS" "(<=64M)" "dl CPU s"
+    for rows in $ROWS_LIST; do
+        ps=$(raw psql "$rows" 4 | median)
+        ds=$(raw driftline "$rows" 4 | median)
+        rss=$(raw driftline "$rows" 5 | sort -g | tail -1)
+        awk -v r="$rows" -v b="${SIZE[$rows]}" -v ps="$ps" -v ds="$ds" -v rss="$rss" -v cpu="$(raw driftline "$rows" 7 | median)" \
+            -v psr="$(raw psql "$rows" 4 | spread)" -v dsr="$(raw driftline "$rows" 4 | spread)" 'BEGIN {
+            ratio = ps / ds
+            printf "%-9d %8.1f | %9.2f %12.0f | %9.2f %12.0f %8.1f | %7.2f %9s | %8.1f MiB %7s | %8.2f\n",
+                r, b/1e6, ps, r/ps, ds, r/ds, b/1e6/ds, ratio, (ratio >= 0.7 ? "ok" : "BELOW"),
+                rss/1024, (rss/1024 <= 64 ? "ok" : "OVER"), cpu
+            printf "%-9s %8s | %22s | %22s\n", "", "", "[" psr " s]", "[" dsr " s]"
+        }'
+    done
+    echo "  ratio = driftline rows/s ÷ psql rows/s (target ≥ 0.70); peak RSS = the largest of the driftline runs;"
+    echo "  dl CPU s = user+sys of the driftline process (the rest of its wall time is PostgreSQL working)"
+    echo
+    echo "Validation: driftline validate --format json --output /dev/null, $VALIDATE_ROWS rows"
+    printf '%-10s %9s %9s %10s %12s %12s %8s %9s\n' rules "s" "MB/s" "rows/s" "peak RSS" "vs 10 rules" "CPU s" "CPU MB/s"
+    v10=$(raw validate-10 "$VALIDATE_ROWS" 4 | median)
+    for set in 10 1000; do
+        s=$(raw "validate-$set" "$VALIDATE_ROWS" 4 | median)
+        rss=$(raw "validate-$set" "$VALIDATE_ROWS" 5 | sort -g | tail -1)
+        awk -v set="$set" -v b="${SIZE[$VALIDATE_ROWS]}" -v r="$VALIDATE_ROWS" -v s="$s" -v v10="$v10" -v rss="$rss" \
+            -v cpu="$(raw "validate-$set" "$VALIDATE_ROWS" 7 | median)" \
+            -v sr="$(raw "validate-$set" "$VALIDATE_ROWS" 4 | spread)" 'BEGIN {
+            printf "%-10s %9.2f %9.1f %10.0f %8.1f MiB %12.2f %8.2f %9.1f   [%s s]\n", set, s, b/1e6/s, r/s, rss/1024, v10/s, cpu, b/1e6/cpu, sr
+        }'
+    done
+    awk -v b="${SIZE[$VALIDATE_ROWS]}" -v v10="$v10" -v v1000="$(raw validate-1000 "$VALIDATE_ROWS" 4 | median)" 'BEGIN {
+        ratio = v10 / v1000
+        printf "  1000-rule throughput = %.2f x 10-rule (target ≥ 0.90: %s); 1000-rule %.1f MB/s (target ≥ 100: %s)\n",
+            ratio, (ratio >= 0.9 ? "ok" : "BELOW"), b/1e6/v1000, (b/1e6/v1000 >= 100 ? "ok" : "BELOW")
+    }'
+    echo
+    echo "Every run: $RAW"
+} | tee "$OUT/results.txt"
