@@ -8,7 +8,7 @@ RELEASE    := .build/release/driftline
 APT_PACKAGES := libpq-dev libcsv-dev libzstd-dev zstd postgresql postgresql-contrib
 DEMO_DIR   := demo
 
-.PHONY: help deps build release demo test bench db-start db-stop clean
+.PHONY: help deps build release demo test bench lint format db-start db-stop clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -53,6 +53,12 @@ test: db-start ## Run the test suite against a real PostgreSQL
 
 bench: deps db-start release ## Benchmark (release): driftline vs psql \copy, RSS, validation throughput
 	DATABASE_URL="$${DATABASE_URL:-$$($(DRIFTLINE) db url)}" bash scripts/bench.sh
+
+lint: ## swift format lint --strict (the style of .swift-format)
+	$(SWIFT) format lint --strict -r Sources Tests
+
+format: ## Reformat Sources and Tests in place
+	$(SWIFT) format -i -r Sources Tests
 
 clean: ## Remove build output and the demo folder
 	rm -rf .build $(DEMO_DIR)
