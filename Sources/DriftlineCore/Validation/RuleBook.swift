@@ -10,9 +10,12 @@ package final class RuleBook: Sendable {
     private let infos: [RuleInfo]
     private let checks: [RuleCheck]
     private let index: RuleIndex
-    /// The checks of ``RuleIndex/listRules``, copied in the same order, so a row's applicable checks are
-    /// read sequentially rather than gathered from across the rule table.
-    private let listChecks: [RuleCheck]
+    /// The distinct checks of all rules: rules that differ only in scope (the same check for
+    /// another payer or CPT range) share one entry, so a row's checks stay in cache.
+    private let uniqueChecks: [RuleCheck]
+    /// For each position of ``RuleIndex/listRules``, its check in ``uniqueChecks``: a row's list is
+    /// a short run of small integers.
+    private let listChecks: [Int32]
     private let tables: [ByteTable]
     private let patterns: [RulePattern]
     private let comparisons: [RuleComparison]
@@ -36,7 +39,17 @@ package final class RuleBook: Sendable {
         infos = compiler.infos
         checks = compiler.checks
         index = RuleIndex(scopes: compiler.scopes)
-        listChecks = index.listRules.map { compiler.checks[Int($0)] }
+        var unique: [RuleCheck] = []
+        var positions: [RuleCheck: Int32] = [:]
+        listChecks = index.listRules.map { rule in
+            let check = compiler.checks[Int(rule)]
+            if let known = positions[check] { return known }
+            let position = Int32(unique.count)
+            unique.append(check)
+            positions[check] = position
+            return position
+        }
+        uniqueChecks = unique
         tables = compiler.tables
         patterns = compiler.patterns
         comparisons = compiler.comparisons
@@ -98,7 +111,7 @@ package final class RuleBook: Sendable {
     @inline(__always)
     package func evaluate(_ row: borrowing ClaimRow, into hits: inout [RuleHit]) {
         for position in index.applicable(to: row) {
-            let verdict = evaluate(listChecks[position], row, strict: false)
+            let verdict = evaluate(uniqueChecks[Int(listChecks[position])], row, strict: false)
             if verdict != Self.pass {
                 let rule = index.rule(at: position)
                 let column = verdict == Self.failDefault ? infos[Int(rule)].claimColumn : ClaimColumn(rawValue: verdict)

@@ -1,6 +1,6 @@
 /// What a compiled rule tests. Payloads are trivial values (indices into the rule book's side tables), so
 /// evaluating a rule touches no reference counts.
-package enum RuleCheck: Sendable {
+package enum RuleCheck: Sendable, Hashable {
     case required(RuleField)
     /// The field must be empty (`when_then` only: `then: {field: decided_date, empty: true}`).
     case empty(RuleField)
