@@ -259,7 +259,10 @@ package struct PipelineRunner {
             let totals = try connection.query(
                 """
                 SELECT count(*) FILTER (WHERE status = 'loaded'), count(*) FILTER (WHERE status = 'rejected'),
-                       coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0), coalesce(sum(rows_rejected), 0)
+                       coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0), coalesce(sum(rows_rejected), 0),
+                       (SELECT coalesce((summary ->> 'files_unreadable')::bigint, 0)
+                               + coalesce((summary ->> 'files_skipped')::bigint, 0)
+                          FROM driftline.stage_runs WHERE run_id = $1 AND stage = 'load')
                   FROM driftline.uploads WHERE run_id = $1
                 """,
                 [String(prepared.runID)],
@@ -268,11 +271,15 @@ package struct PipelineRunner {
             result.summary = [
                 "files_loaded": Int64(totals[0]!)!, "files_rejected": Int64(totals[1]!)!,
                 "rows_read": Int64(totals[2]!)!, "rows_loaded": Int64(totals[3]!)!, "rows_rejected": Int64(totals[4]!)!,
+                // Inbox entries that could not be taken (unreadable, a directory, outside a customer folder).
+                "files_left": totals[5].flatMap { Int64($0) } ?? 0,
             ]
         } catch {
             return failure(error, runID: prepared.runID)
         }
-        if (result.summary["files_rejected"] ?? 0) > 0 { result.status = .dataRejected }
+        if (result.summary["files_rejected"] ?? 0) > 0 || (result.summary["files_left"] ?? 0) > 0 {
+            result.status = .dataRejected
+        }
         let summary = result.summary
         logger.notice(
             "run finished",
@@ -280,6 +287,7 @@ package struct PipelineRunner {
                 "status": .safe(SafeText(result.status == .ok ? "ok" : "data_rejected")), "exit": .safe(result.status),
                 "files.loaded": .safe(summary["files_loaded"] ?? 0),
                 "files.rejected": .safe(summary["files_rejected"] ?? 0),
+                "files.left": .safe(summary["files_left"] ?? 0),
                 "rows.read": .safe(summary["rows_read"] ?? 0), "rows.loaded": .safe(summary["rows_loaded"] ?? 0),
                 "rows.rejected": .safe(summary["rows_rejected"] ?? 0),
                 "duration_ms": .safe(Int(Date().timeIntervalSince(started) * 1000)),

@@ -145,6 +145,7 @@ func printSummary(_ result: RunResult) {
     var line = "run \(result.runID.map(String.init) ?? "-"): exit \(result.status.rawValue)"
     if !summary.isEmpty {
         line += ", files loaded \(summary["files_loaded"] ?? 0), rejected \(summary["files_rejected"] ?? 0)"
+        if let left = summary["files_left"], left > 0 { line += ", left in the inbox \(left)" }
         line +=
             ", rows read \(summary["rows_read"] ?? 0), loaded \(summary["rows_loaded"] ?? 0), rejected \(summary["rows_rejected"] ?? 0)"
     }

@@ -332,6 +332,7 @@ struct LoadTests {
         #expect(FileManager.default.fileExists(atPath: ws.root.appendingPathComponent("inbox/acme-clinic/subdir").path))
         #expect(harness.logs.text.contains("inbox/acme-clinic/subdir"))
         #expect(harness.logs.text.contains("unreadable.csv"))
+        #expect(result.summary["files_left"] == 2)  // the directory and the unreadable entry
         #expect(
             try harness.database.int(
                 "SELECT count(*) FROM driftline.uploads WHERE rows_read <> rows_loaded + rows_rejected"
