@@ -281,6 +281,10 @@ package struct EmbeddedPostgres: Sendable {
             max_wal_size = 1GB
             log_destination = 'stderr'
             logging_collector = off
+            # The server log must not hold row values (PHI): no DETAIL/CONTEXT (which quote keys and
+            # COPY fields), no failing statements.
+            log_error_verbosity = terse
+            log_min_error_statement = panic
 
             """
         if let existing = try? String(contentsOf: file, encoding: .utf8), existing == text { return }
@@ -414,7 +418,10 @@ package struct EmbeddedPostgres: Sendable {
         }
     }
 
-    /// The last lines of the server log (read from its final 64 KiB).
+    /// The last lines of the server log (read from its final 64 KiB), for start-up failures.
+    ///
+    /// Only the server's own lifecycle lines (`LOG`, `FATAL`, `PANIC`) are kept: `ERROR` lines answer
+    /// statements, and their text can quote values.
     func logTail() -> [String] {
         guard let handle = try? FileHandle(forReadingFrom: logFile) else { return [] }
         defer { try? handle.close() }
@@ -423,6 +430,7 @@ package struct EmbeddedPostgres: Sendable {
         try? handle.seek(toOffset: size > window ? size - window : 0)
         let data = (try? handle.readToEnd()) ?? Data()
         let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true)
+            .filter { line in [" LOG: ", " FATAL: ", " PANIC: "].contains { line.contains($0) } }
         return lines.suffix(Self.logTailLines).map(String.init)
     }
 
