@@ -219,6 +219,9 @@ struct LoadTests {
             $0[0]!
         }
         #expect(lines == ["4", "6"])
+        let report = try harness.workspace.read("archive/acme-clinic/2026-11-21/a.csv.rejects.csv")
+        #expect(report.contains("6,\"claim_id\",duplicate.claim_id,error,"))
+        #expect(report.contains(Claims.row(1)), "the analyst's report keeps the repeated line")
         #expect(try harness.upload("a.csv")["rejected"] == "2")
     }
 

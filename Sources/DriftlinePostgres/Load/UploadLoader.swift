@@ -294,18 +294,12 @@ package struct UploadLoader {
                 operation: "confirm duplicate claim ids"
             )
             outcome.rowsRejected += duplicates.rows.count
-            for line in duplicates.rows.map({ Int($0[0]!)! }).sorted() {
-                let finding = Finding(
-                    line: line,
-                    column: ClaimColumn.claimID.name,
-                    ruleID: BuiltinRule.duplicateClaim.rawValue,
-                    severity: .error,
-                    message: BuiltinRule.duplicateClaim.message
-                )
-                outcome.report.add(finding)
+            let lines = Set(duplicates.rows.map { Int($0[0]!)! })
+            for line in lines.sorted() {
+                outcome.report.add(Self.duplicateFinding(line: line))
                 outcome.report.markRejected()
-                try rejectReport.add(finding: finding)
             }
+            try reportDuplicates(lines, of: file, to: rejectReport)
         }
 
         if try !rejectIfOverRate(&outcome, rejectReport: rejectReport) {
@@ -338,6 +332,29 @@ package struct UploadLoader {
         )
         try finishUpload(outcome, on: connection)
         return outcome
+    }
+
+    static func duplicateFinding(line: Int) -> Finding {
+        Finding(
+            line: line,
+            column: ClaimColumn.claimID.name,
+            ruleID: BuiltinRule.duplicateClaim.rawValue,
+            severity: .error,
+            message: BuiltinRule.duplicateClaim.message
+        )
+    }
+
+    /// Adds the repeated claim ids the database confirmed to the analyst's report, with their original
+    /// lines: a second pass over the file that keeps only those lines, written as they pass.
+    private func reportDuplicates(_ lines: Set<Int>, of file: File, to rejectReport: RejectReportWriter) throws {
+        var missing = lines
+        if let reader = try? CSVReader(source: openUpload(path: file.path)) {
+            while !missing.isEmpty, let record = try? reader.next() {
+                guard missing.remove(record.line) != nil else { continue }
+                try rejectReport.add(findings: [Self.duplicateFinding(line: record.line)], raw: record.raw)
+            }
+        }
+        for line in missing.sorted() { try rejectReport.add(finding: Self.duplicateFinding(line: line)) }
     }
 
     /// Rejects the whole file when its rejected share is above `max_reject_rate`; returns whether it did.
