@@ -1,4 +1,6 @@
+import Dispatch
 import Foundation
+import Yams
 
 /// The validation rules of a run, compiled from the YAML files in `rules/` into a scope index.
 ///
@@ -74,14 +76,22 @@ package final class RuleBook: Sendable {
         let files = names.filter {
             ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) && $0 != "cpt_groups.yaml" && $0 != "cpt_groups.yml"
         }.sorted()
-        var compiler = RuleCompiler(groups: groups, asOf: asOf, directory: directory, inlineLists: [:])
+        var texts: [(path: String, text: String)] = []
         for name in files {
             let url = directory.appendingPathComponent(name)
-            let text: String
-            do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+            do { texts.append((url.path, try String(contentsOf: url, encoding: .utf8))) } catch {
                 throw ConfigError(file: url.path, message: "cannot read the rules file")
             }
-            try compiler.add(yaml: text, file: url.path)
+        }
+        // YAML parsing is most of the load time: parse the files on every core, compile in file order.
+        let sources = texts
+        let parsed = ParsedFiles(count: sources.count)
+        DispatchQueue.concurrentPerform(iterations: sources.count) { index in
+            parsed.set(index, RuleCompiler.parse(yaml: sources[index].text, file: sources[index].path))
+        }
+        var compiler = RuleCompiler(groups: groups, asOf: asOf, directory: directory, inlineLists: [:])
+        for (index, file) in texts.enumerated() {
+            try compiler.add(parsed: parsed.get(index), file: file.path)
         }
         return RuleBook(compiler)
     }
@@ -245,4 +255,25 @@ private final class GroupNames: Sendable {
         guard group >= 0, group < ranges.count else { return nil }
         return UnsafeBufferPointer(rebasing: buffer[ranges[group]])
     }
+}
+
+/// Parse results written by concurrent workers, each to its own slot, read after they all finished.
+private final class ParsedFiles: @unchecked Sendable {
+    // @unchecked: every slot is written by exactly one worker, and read only after
+    // `concurrentPerform` returned.
+    private let slots: UnsafeMutableBufferPointer<Result<Node?, ConfigError>>
+
+    init(count: Int) {
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: .success(nil))
+    }
+
+    deinit {
+        slots.deinitialize()
+        slots.deallocate()
+    }
+
+    func set(_ index: Int, _ value: Result<Node?, ConfigError>) { slots[index] = value }
+
+    func get(_ index: Int) -> Result<Node?, ConfigError> { slots[index] }
 }

@@ -51,11 +51,21 @@ struct RuleCompiler {
     // MARK: - Files
 
     mutating func add(yaml: String, file: String) throws(ConfigError) {
-        let root: Node?
-        do { root = try Yams.compose(yaml: yaml, .basic) } catch {  // plain strings: no regex tag resolution
-            throw ConfigError(file: file, line: ConfigError.line(of: error), message: "malformed YAML")
+        try add(parsed: Self.parse(yaml: yaml, file: file), file: file)
+    }
+
+    /// Parses one rules file into YAML nodes (thread-safe: files can be parsed in parallel).
+    static func parse(yaml: String, file: String) -> Result<Node?, ConfigError> {
+        do {
+            return .success(try Yams.compose(yaml: yaml, .basic))  // plain strings: no regex tag resolution
+        } catch {
+            return .failure(ConfigError(file: file, line: ConfigError.line(of: error), message: "malformed YAML"))
         }
-        guard let root else { return }  // empty file
+    }
+
+    /// Compiles a parsed rules file (in file order: ids, tables and errors depend on it).
+    mutating func add(parsed: Result<Node?, ConfigError>, file: String) throws(ConfigError) {
+        guard let root = try parsed.get() else { return }  // empty file
         let list: Node
         switch root {
         case .sequence:
