@@ -140,6 +140,32 @@ import Testing
         }
     }
 
+    /// Files are parsed in parallel: the error still names the broken file, and files compile in order.
+    @Test func malformedYAMLInOneOfManyFilesNamesThatFile() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rules-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for index in 0..<6 {
+            let rule = "rules:\n  - {id: r\(index), kind: required, field: claim_id, severity: error, message: m}\n"
+            try rule.write(to: directory.appendingPathComponent("f\(index).yaml"), atomically: true, encoding: .utf8)
+        }
+        try "rules:\n  - {id: broken, kind: required\n".write(
+            to: directory.appendingPathComponent("f3.yaml"),
+            atomically: true,
+            encoding: .utf8
+        )
+        do {
+            _ = try RuleBook.load(directory: directory, groups: ClaimRowFixture.groups, asOf: 0)
+            Issue.record("expected a ConfigError")
+        } catch {
+            #expect(error.file.hasSuffix("/f3.yaml"))
+            #expect(error.message.description.contains("malformed YAML"))
+        }
+        try FileManager.default.removeItem(at: directory.appendingPathComponent("f3.yaml"))
+        let book = try RuleBook.load(directory: directory, groups: ClaimRowFixture.groups, asOf: 0)
+        #expect(book.rules.map(\.id) == ["r0", "r1", "r2", "r4", "r5"])
+    }
+
     @Test func unknownTopLevelKey() throws {
         let error = try #require(Self.error("rule:\n  - id: a\n"))
         #expect(error.line == 1)
