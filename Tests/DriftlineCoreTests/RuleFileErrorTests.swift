@@ -118,52 +118,52 @@ import Testing
         #expect(error.line != nil)
     }
 
-    @Test func duplicateIDsAcrossFilesAndLoadStopsBeforeAnyRule() throws {
+    /// A temporary rules directory holding `files` (name → text), removed when `body` returns.
+    private static func withRulesDirectory(_ files: [String: String], _ body: (URL) throws -> Void) throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rules-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
+        for (name, text) in files {
+            try text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
+        try body(directory)
+    }
+
+    @Test func duplicateIDsAcrossFilesAndLoadStopsBeforeAnyRule() throws {
         let rule = "rules:\n  - {id: same, kind: required, field: claim_id, severity: error, message: m}\n"
-        try rule.write(to: directory.appendingPathComponent("a.yaml"), atomically: true, encoding: .utf8)
-        try ("# second file\n" + rule).write(
-            to: directory.appendingPathComponent("b.yml"),
-            atomically: true,
-            encoding: .utf8
-        )
-        do {
-            _ = try RuleBook.load(directory: directory, groups: ClaimRowFixture.groups, asOf: 0)
-            Issue.record("expected a ConfigError")
-        } catch {
-            #expect(error.file.hasSuffix("/b.yml"))
-            #expect(error.line == 3)
-            #expect(error.ruleID == "same")
-            #expect(error.message.description.contains("a.yaml:2"))
+        try Self.withRulesDirectory(["a.yaml": rule, "b.yml": "# second file\n" + rule]) { directory in
+            do {
+                _ = try RuleBook.load(directory: directory, groups: ClaimRowFixture.groups, asOf: 0)
+                Issue.record("expected a ConfigError")
+            } catch let error as ConfigError {
+                #expect(error.file.hasSuffix("/b.yml"))
+                #expect(error.line == 3)
+                #expect(error.ruleID == "same")
+                #expect(error.message.description.contains("a.yaml:2"))
+            }
         }
     }
 
     /// Files are parsed in parallel: the error still names the broken file, and files compile in order.
     @Test func malformedYAMLInOneOfManyFilesNamesThatFile() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rules-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        var files: [String: String] = [:]
         for index in 0..<6 {
-            let rule = "rules:\n  - {id: r\(index), kind: required, field: claim_id, severity: error, message: m}\n"
-            try rule.write(to: directory.appendingPathComponent("f\(index).yaml"), atomically: true, encoding: .utf8)
+            files["f\(index).yaml"] =
+                "rules:\n  - {id: r\(index), kind: required, field: claim_id, severity: error, message: m}\n"
         }
-        try "rules:\n  - {id: broken, kind: required\n".write(
-            to: directory.appendingPathComponent("f3.yaml"),
-            atomically: true,
-            encoding: .utf8
-        )
-        do {
-            _ = try RuleBook.load(directory: directory, groups: ClaimRowFixture.groups, asOf: 0)
-            Issue.record("expected a ConfigError")
-        } catch {
-            #expect(error.file.hasSuffix("/f3.yaml"))
-            #expect(error.message.description.contains("malformed YAML"))
+        files["f3.yaml"] = "rules:\n  - {id: broken, kind: required\n"
+        try Self.withRulesDirectory(files) { directory in
+            do {
+                _ = try RuleBook.load(directory: directory, groups: ClaimRowFixture.groups, asOf: 0)
+                Issue.record("expected a ConfigError")
+            } catch let error as ConfigError {
+                #expect(error.file.hasSuffix("/f3.yaml"))
+                #expect(error.message.description.contains("malformed YAML"))
+            }
+            try FileManager.default.removeItem(at: directory.appendingPathComponent("f3.yaml"))
+            let book = try RuleBook.load(directory: directory, groups: ClaimRowFixture.groups, asOf: 0)
+            #expect(book.rules.map(\.id) == ["r0", "r1", "r2", "r4", "r5"])
         }
-        try FileManager.default.removeItem(at: directory.appendingPathComponent("f3.yaml"))
-        let book = try RuleBook.load(directory: directory, groups: ClaimRowFixture.groups, asOf: 0)
-        #expect(book.rules.map(\.id) == ["r0", "r1", "r2", "r4", "r5"])
     }
 
     @Test func unknownTopLevelKey() throws {

@@ -35,4 +35,10 @@ package enum BuiltinRule: String, CaseIterable, Sendable, LogSafe {
         case .duplicateClaim: "claim_id repeats an earlier line of this file"
         }
     }
+
+    /// This rule's finding (always an error) at `line`, blaming `column`.
+    @inline(__always)
+    package func finding(line: Int, column: ClaimColumn?, message: SafeMessage? = nil) -> Finding {
+        Finding(line: line, column: column?.name, ruleID: rawValue, severity: .error, message: message ?? self.message)
+    }
 }

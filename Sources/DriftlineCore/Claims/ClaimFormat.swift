@@ -16,15 +16,7 @@ package struct ClaimFormat: Sendable {
     @inline(__always)
     package func check(_ record: CSVRecord, into row: inout ClaimRow, findings: inout [Finding]) -> Bool {
         if let error = record.structuralError {
-            findings.append(
-                Finding(
-                    line: record.line,
-                    column: columnName(atField: error.field - 1),
-                    ruleID: BuiltinRule.structure.rawValue,
-                    severity: .error,
-                    message: BuiltinRule.structure.message
-                )
-            )
+            findings.append(BuiltinRule.structure.finding(line: record.line, column: column(atField: error.field - 1)))
             return false
         }
         guard record.fieldCount == header.fieldCount else {
@@ -109,9 +101,9 @@ package struct ClaimFormat: Sendable {
         return true
     }
 
-    private func columnName(atField index: Int) -> String? {
+    private func column(atField index: Int) -> ClaimColumn? {
         guard index >= 0 else { return nil }
-        for column in ClaimColumn.allCases where header.fieldIndex[column.rawValue] == index { return column.name }
+        for column in ClaimColumn.allCases where header.fieldIndex[column.rawValue] == index { return column }
         return nil
     }
 
@@ -122,13 +114,7 @@ package struct ClaimFormat: Sendable {
         column: ClaimColumn?,
         message: SafeMessage? = nil
     ) -> Finding {
-        Finding(
-            line: line,
-            column: column?.name,
-            ruleID: rule.rawValue,
-            severity: .error,
-            message: message ?? rule.message
-        )
+        rule.finding(line: line, column: column, message: message)
     }
 
     @inline(__always)

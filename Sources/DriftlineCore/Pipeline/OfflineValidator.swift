@@ -33,15 +33,7 @@ package struct OfflineValidator {
             }
             if !candidates.isEmpty {
                 for line in try confirmDuplicates(path: path, header: validator.header, candidates: candidates) {
-                    report.add(
-                        Finding(
-                            line: line,
-                            column: ClaimColumn.claimID.name,
-                            ruleID: BuiltinRule.duplicateClaim.rawValue,
-                            severity: .error,
-                            message: BuiltinRule.duplicateClaim.message
-                        )
-                    )
+                    report.add(BuiltinRule.duplicateClaim.finding(line: line, column: .claimID))
                     report.markRejected()
                 }
             }

@@ -335,13 +335,7 @@ package struct UploadLoader {
     }
 
     static func duplicateFinding(line: Int) -> Finding {
-        Finding(
-            line: line,
-            column: ClaimColumn.claimID.name,
-            ruleID: BuiltinRule.duplicateClaim.rawValue,
-            severity: .error,
-            message: BuiltinRule.duplicateClaim.message
-        )
+        BuiltinRule.duplicateClaim.finding(line: line, column: .claimID)
     }
 
     /// Adds the repeated claim ids the database confirmed to the analyst's report, with their original
