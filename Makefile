@@ -5,7 +5,7 @@ SHELL := /bin/bash
 SWIFT      ?= swift
 DRIFTLINE  := .build/debug/driftline
 RELEASE    := .build/release/driftline
-APT_PACKAGES := libpq-dev libcsv-dev libzstd-dev zstd postgresql postgresql-contrib
+APT_PACKAGES := libpq-dev libcsv-dev libzstd-dev libyaml-dev zstd postgresql postgresql-contrib
 DEMO_DIR   := demo
 
 .PHONY: help deps build release demo test bench lint format db-start db-stop clean

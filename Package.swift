@@ -10,14 +10,14 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
-        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
-        // System libraries (Debian: libpq-dev, libcsv-dev, libzstd-dev).
+        // System libraries (Debian: libpq-dev, libcsv-dev, libzstd-dev, libyaml-dev).
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CLibCSV", providers: [.apt(["libcsv-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CLibYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         // Compiler builtins Swift cannot spell (prefetch).
         .target(name: "CDriftlineShims"),
 
@@ -25,9 +25,8 @@ let package = Package(
         .target(
             name: "DriftlineCore",
             dependencies: [
-                "CLibCSV", "CZstd", "CDriftlineShims",
+                "CLibCSV", "CZstd", "CLibYAML", "CDriftlineShims",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

@@ -1,5 +1,4 @@
 import Foundation
-import Yams
 
 /// CPT sections (E&M, Radiology, …) derived from a code by the public section ranges in `rules/cpt_groups.yaml`.
 package struct CPTGroups: Sendable {
@@ -42,28 +41,34 @@ package struct CPTGroups: Sendable {
         do { text = try String(contentsOf: url, encoding: .utf8) } catch {
             throw ConfigError(file: url.path, line: nil, message: "cannot read the CPT group file")
         }
-        struct File: Decodable {
-            struct Group: Decodable {
-                var name: String
-                var ranges: [String]
-            }
-            var groups: [Group]
+        let file = url.path
+        guard let root = try YAMLNode.parseConfig(text, file: file) else {
+            throw ConfigError(file: file, message: "empty CPT group file")
         }
-        let file: File
-        do { file = try YAMLDecoder().decode(File.self, from: text) } catch {
-            throw ConfigError(file: url.path, line: ConfigError.line(of: error), message: "malformed CPT group file")
+        let top = try root.configMapping("the CPT group file", file: file)
+        try top.checkKeys(["groups"], in: "the CPT group file", file: file)
+        guard case .sequence(let groups) = try top.required("groups", in: "the CPT group file", file: file) else {
+            throw ConfigError(file: file, line: top.mark.line, message: "'groups' must be a list")
         }
         var names: [String] = []
         var ranges: [Range] = []
-        for group in file.groups {
+        for node in groups {
+            let group = try node.configMapping("a CPT group", file: file)
+            try group.checkKeys(["name", "ranges"], in: "a CPT group", file: file)
+            let name = try group.required("name", in: "a CPT group", file: file).configString("name", file: file)
             let index = Int16(names.count)
-            names.append(group.name)
-            for text in group.ranges {
+            names.append(name)
+            let rangesNode = try group.required("ranges", in: "a CPT group", file: file)
+            guard case .sequence(let items) = rangesNode else {
+                throw ConfigError(file: file, line: rangesNode.mark.line, message: "'ranges' must be a list")
+            }
+            for item in items {
+                let text = try item.configString("ranges", file: file)
                 guard let (lower, upper) = parseRange(text), lower <= upper else {
                     throw ConfigError(
-                        file: url.path,
-                        line: nil,
-                        message: SafeMessage(trusted: "bad CPT range '\(text)' in group '\(group.name)'")
+                        file: file,
+                        line: item.mark.line,
+                        message: SafeMessage(trusted: "bad CPT range '\(text)' in group '\(name)'")
                     )
                 }
                 ranges.append(Range(lower: lower, upper: upper, group: index))

@@ -1,5 +1,4 @@
 import Foundation
-import Yams
 
 /// A pipeline definition from `pipelines/*.yaml`.
 ///
@@ -53,17 +52,9 @@ package struct PipelineConfig: Sendable, Equatable {
         self.file = file
     }
 
-    private struct File: Decodable {
-        var name: String
-        var inbox: String?
-        var archive: String?
-        var rejected: String?
-        var rules: String?
-        var settle_seconds: Double?
-        var max_reject_rate: Double?
-        var metrics_dir: String?
-        var stages: [String]
-    }
+    private static let keys = [
+        "name", "inbox", "archive", "rejected", "rules", "settle_seconds", "max_reject_rate", "metrics_dir", "stages",
+    ]
 
     package static func load(path: String) throws(ConfigError) -> PipelineConfig {
         let text: String
@@ -74,23 +65,29 @@ package struct PipelineConfig: Sendable, Equatable {
     }
 
     package static func parse(_ text: String, file: String) throws(ConfigError) -> PipelineConfig {
-        let decoded: File
-        do { decoded = try YAMLDecoder().decode(File.self, from: text) } catch {
-            throw ConfigError(
-                file: file,
-                line: ConfigError.line(of: error),
-                message: SafeMessage(trusted: "malformed pipeline definition: \(Self.describe(error))")
-            )
+        guard let root = try YAMLNode.parseConfig(text, file: file) else {
+            throw ConfigError(file: file, message: "empty pipeline definition")
         }
-        var config = PipelineConfig(name: decoded.name, file: file)
-        config.inbox = decoded.inbox ?? config.inbox
-        config.archive = decoded.archive ?? config.archive
-        config.rejected = decoded.rejected ?? config.rejected
-        config.rules = decoded.rules ?? config.rules
-        config.settleSeconds = decoded.settle_seconds ?? config.settleSeconds
-        config.maxRejectRate = decoded.max_reject_rate ?? config.maxRejectRate
-        config.metricsDirectory = decoded.metrics_dir
-        config.stages = decoded.stages
+        let what = "a pipeline definition"
+        let mapping = try root.configMapping(what, file: file)
+        try mapping.checkKeys(keys, in: what, file: file)
+        var config = PipelineConfig(
+            name: try mapping.required("name", in: what, file: file).configString("name", file: file),
+            file: file
+        )
+        config.stages = try mapping.required("stages", in: what, file: file).configStrings("stages", file: file)
+        for (key, value) in mapping {
+            switch key.string {
+            case "inbox": config.inbox = try value.configString("inbox", file: file)
+            case "archive": config.archive = try value.configString("archive", file: file)
+            case "rejected": config.rejected = try value.configString("rejected", file: file)
+            case "rules": config.rules = try value.configString("rules", file: file)
+            case "settle_seconds": config.settleSeconds = try value.configNumber("settle_seconds", file: file)
+            case "max_reject_rate": config.maxRejectRate = try value.configNumber("max_reject_rate", file: file)
+            case "metrics_dir": config.metricsDirectory = try value.configOptionalString("metrics_dir", file: file)
+            default: break
+            }
+        }
         guard !config.name.isEmpty, config.name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
         else { throw ConfigError(file: file, message: "name must be letters, digits, '-' or '_'") }
         guard (0...1).contains(config.maxRejectRate) else {
@@ -110,15 +107,5 @@ package struct PipelineConfig: Sendable, Equatable {
             throw ConfigError(file: file, message: "a stage is listed twice")
         }
         return config
-    }
-
-    /// Decoding errors name keys from the pipeline file (configuration, not PHI).
-    private static func describe(_ error: any Error) -> String {
-        switch error {
-        case DecodingError.keyNotFound(let key, _): "missing key '\(key.stringValue)'"
-        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
-            "wrong type at '\(context.codingPath.map(\.stringValue).joined(separator: "."))'"
-        default: "not valid YAML"
-        }
     }
 }

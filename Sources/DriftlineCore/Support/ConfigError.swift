@@ -18,12 +18,4 @@ package struct ConfigError: Error, LogSafe {
         if let ruleID { text += " rule \(ruleID)" }
         return text + ": " + message.description
     }
-
-    /// The 1-based line of a Yams decoding or parse error, when it carries one.
-    package static func line(of error: any Error) -> Int? {
-        let text = String(describing: error)
-        // Yams reports "<line>:<column>: error: ..." for scanner/parser errors.
-        if let match = text.firstMatch(of: /(\d+):(\d+): error/), let line = Int(match.1) { return line }
-        return nil
-    }
 }

@@ -1,7 +1,6 @@
 import Foundation
-import Yams
 
-/// Parses rules files (YAML, read through Yams' node API for line numbers) into the tables of a ``RuleBook``.
+/// Parses rules files (YAML, read into `YAMLNode` trees for line numbers) into the tables of a ``RuleBook``.
 ///
 /// Every problem throws ``ConfigError`` naming the file, the line and the rule id; nothing is half-loaded.
 struct RuleCompiler {
@@ -55,18 +54,24 @@ struct RuleCompiler {
     }
 
     /// Parses one rules file into YAML nodes (thread-safe: files can be parsed in parallel).
-    static func parse(yaml: String, file: String) -> Result<Node?, ConfigError> {
+    static func parse(yaml: String, file: String) -> Result<YAMLNode?, ConfigError> {
         do {
-            return .success(try Yams.compose(yaml: yaml, .basic))  // plain strings: no regex tag resolution
+            return .success(try YAMLNode.parse(yaml))
         } catch {
-            return .failure(ConfigError(file: file, line: ConfigError.line(of: error), message: "malformed YAML"))
+            return .failure(
+                ConfigError(
+                    file: file,
+                    line: error.line,
+                    message: SafeMessage(trusted: "malformed YAML: \(error.problem)")
+                )
+            )
         }
     }
 
     /// Compiles a parsed rules file (in file order: ids, tables and errors depend on it).
-    mutating func add(parsed: Result<Node?, ConfigError>, file: String) throws(ConfigError) {
+    mutating func add(parsed: Result<YAMLNode?, ConfigError>, file: String) throws(ConfigError) {
         guard let root = try parsed.get() else { return }  // empty file
-        let list: Node
+        let list: YAMLNode
         switch root {
         case .sequence:
             list = root
@@ -74,20 +79,20 @@ struct RuleCompiler {
             for (key, _) in mapping where key.string != "rules" {
                 throw ConfigError(
                     file: file,
-                    line: key.mark?.line,
+                    line: key.mark.line,
                     message: SafeMessage(trusted: "unknown top-level key '\(key.string ?? "?")' (expected 'rules')")
                 )
             }
             guard let rules = root["rules"] else {
-                throw ConfigError(file: file, line: root.mark?.line, message: "missing top-level 'rules' list")
+                throw ConfigError(file: file, line: root.mark.line, message: "missing top-level 'rules' list")
             }
-            if case .scalar(let scalar) = rules, scalar.string.isEmpty || scalar.string == "~" { return }
+            if rules.isNull { return }
             list = rules
         default:
-            throw ConfigError(file: file, line: root.mark?.line, message: "expected a 'rules:' list")
+            throw ConfigError(file: file, line: root.mark.line, message: "expected a 'rules:' list")
         }
         guard case .sequence(let sequence) = list else {
-            throw ConfigError(file: file, line: list.mark?.line, message: "'rules' must be a list of rules")
+            throw ConfigError(file: file, line: list.mark.line, message: "'rules' must be a list of rules")
         }
         for node in sequence {
             try addRule(node, file: file)
@@ -101,25 +106,32 @@ struct RuleCompiler {
         var line: Int
         var id: String?
 
-        func error(_ text: String, at node: Node? = nil) -> ConfigError {
-            ConfigError(file: file, line: node?.mark?.line ?? line, ruleID: id, message: SafeMessage(trusted: text))
+        func error(_ text: String, at node: YAMLNode? = nil) -> ConfigError {
+            ConfigError(file: file, line: node?.mark.line ?? line, ruleID: id, message: SafeMessage(trusted: text))
         }
     }
 
-    private mutating func addRule(_ node: Node, file: String) throws(ConfigError) {
-        var context = Context(file: file, line: node.mark?.line ?? 0, id: nil)
+    private mutating func addRule(_ node: YAMLNode, file: String) throws(ConfigError) {
+        var context = Context(file: file, line: node.mark.line, id: nil)
         guard case .mapping(let mapping) = node else { throw context.error("a rule must be a mapping") }
-        var keys: [String: Node] = [:]
-        for (key, value) in mapping {
-            guard let name = key.string else { throw context.error("rule keys must be strings", at: key) }
-            guard keys[name] == nil else { throw context.error("duplicate key '\(name)'", at: key) }
-            keys[name] = value
+        // A rule has a handful of keys: the mapping is searched in place (the reader refused repeated keys).
+        let keys = mapping
+        for (key, _) in mapping where key.string == nil {
+            throw context.error("rule keys must be strings", at: key)
         }
         guard let idNode = keys["id"], let id = scalar(idNode), !id.isEmpty else {
             throw context.error("missing 'id'")
         }
         context.id = id
-        guard id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
+        let idBytesAllowed = id.utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
+                true
+            default: false
+            }
+        }
+        guard idBytesAllowed else {
             throw context.error("rule id must be letters, digits, '-', '_' or '.'", at: idNode)
         }
         if let previous = seenIDs[id] {
@@ -130,8 +142,11 @@ struct RuleCompiler {
             let known = Self.kindKeys.keys.sorted().joined(separator: ", ")
             throw context.error("unknown kind '\(kind)' (known: \(known))", at: kindNode)
         }
-        for (name, value) in keys where !Self.commonKeys.contains(name) && !allowed.contains(name) {
-            throw context.error("unknown key '\(name)' for kind '\(kind)'", at: value)
+        for (key, value) in keys {
+            let name = key.string ?? ""
+            if !Self.commonKeys.contains(name) && !allowed.contains(name) {
+                throw context.error("unknown key '\(name)' for kind '\(kind)'", at: value)
+            }
         }
         guard let severityNode = keys["severity"], let severityText = scalar(severityNode) else {
             throw context.error("missing 'severity' (error, warning or info)")
@@ -143,7 +158,7 @@ struct RuleCompiler {
             throw context.error("missing 'message'")
         }
 
-        func required(_ key: String) throws(ConfigError) -> Node {
+        func required(_ key: String) throws(ConfigError) -> YAMLNode {
             guard let node = keys[key] else { throw context.error("missing '\(key)' for kind '\(kind)'") }
             return node
         }
@@ -234,13 +249,13 @@ struct RuleCompiler {
 
     // MARK: - Values
 
-    private func scalar(_ node: Node) -> String? {
+    private func scalar(_ node: YAMLNode) -> String? {
         guard case .scalar(let scalar) = node else { return nil }
         return scalar.string
     }
 
     /// A scalar or a list of scalars.
-    private func strings(_ node: Node, _ context: Context) throws(ConfigError) -> [String] {
+    private func strings(_ node: YAMLNode, _ context: Context) throws(ConfigError) -> [String] {
         switch node {
         case .scalar(let scalar): return [scalar.string]
         case .sequence(let sequence):
@@ -254,7 +269,7 @@ struct RuleCompiler {
         }
     }
 
-    private func field(_ node: Node, _ context: Context) throws(ConfigError) -> RuleField {
+    private func field(_ node: YAMLNode, _ context: Context) throws(ConfigError) -> RuleField {
         guard let name = scalar(node) else { throw context.error("'field' must be a field name", at: node) }
         guard let field = RuleField(name: name) else {
             let known = (ClaimColumn.allCases.map(\.name) + ["cpt_group"]).joined(separator: ", ")
@@ -272,7 +287,7 @@ struct RuleCompiler {
         return Int32(tables.count - 1)
     }
 
-    private mutating func pattern(_ node: Node, _ context: Context) throws(ConfigError) -> Int32 {
+    private mutating func pattern(_ node: YAMLNode, _ context: Context) throws(ConfigError) -> Int32 {
         guard let text = scalar(node), !text.isEmpty else {
             throw context.error("'pattern' must be a string", at: node)
         }
@@ -285,7 +300,7 @@ struct RuleCompiler {
         return Int32(patterns.count - 1)
     }
 
-    private mutating func lookupTable(_ node: Node, _ context: Context) throws(ConfigError) -> Int32 {
+    private mutating func lookupTable(_ node: YAMLNode, _ context: Context) throws(ConfigError) -> Int32 {
         guard let path = scalar(node), !path.isEmpty else {
             throw context.error("'list' must be a file path", at: node)
         }
@@ -321,9 +336,9 @@ struct RuleCompiler {
 
     private func range(
         _ field: RuleField,
-        fieldNode: Node,
-        min: Node?,
-        max: Node?,
+        fieldNode: YAMLNode,
+        min: YAMLNode?,
+        max: YAMLNode?,
         _ context: Context
     ) throws(ConfigError) -> RuleCheck {
         guard min != nil || max != nil else { throw context.error("a range needs 'min', 'max' or both") }
@@ -350,7 +365,7 @@ struct RuleCompiler {
         throw context.error("a range needs a date or amount field, not '\(column.name)'", at: fieldNode)
     }
 
-    private func amount(_ node: Node, _ context: Context) throws(ConfigError) -> Int64 {
+    private func amount(_ node: YAMLNode, _ context: Context) throws(ConfigError) -> Int64 {
         guard let text = scalar(node), case .cents(let cents) = Amount.parse(text) else {
             throw context.error("bad amount bound (a non-negative decimal such as 100000.00)", at: node)
         }
@@ -358,7 +373,7 @@ struct RuleCompiler {
     }
 
     /// `YYYY-MM-DD`, `today`, or `today ± N day(s)|week(s)|month(s)|year(s)`.
-    private func date(_ node: Node, _ context: Context) throws(ConfigError) -> Int32 {
+    private func date(_ node: YAMLNode, _ context: Context) throws(ConfigError) -> Int32 {
         let bad = context.error("bad date bound (YYYY-MM-DD, today, or today - N days|weeks|months|years)", at: node)
         guard let text = scalar(node)?.trimmingCharacters(in: .whitespaces) else { throw bad }
         if let days = CivilDate.parse(text) { return days }
@@ -418,26 +433,31 @@ struct RuleCompiler {
 
     /// `a <= b <= c`: fields and operators; every field a date, or every field an amount.
     private func comparisonChain(
-        _ node: Node,
+        _ node: YAMLNode,
         blame: ClaimColumn?,
         _ context: Context
     ) throws(ConfigError) -> [RuleComparison] {
         guard let text = scalar(node) else { throw context.error("'expr' must be a string", at: node) }
+        // Tokens: field names and runs of operator characters (the grammar is ASCII; bytes are enough).
         var tokens: [String] = []
-        var current = ""
+        var current: [UInt8] = []
         var currentIsOperator = false
-        for character in text {
-            let isOperator = "<>=!".contains(character)
-            if character == " " || character == "\t" || (!current.isEmpty && isOperator != currentIsOperator) {
-                if !current.isEmpty { tokens.append(current) }
-                current = ""
-            }
-            if character != " " && character != "\t" {
-                current.append(character)
+        func flush() {
+            if !current.isEmpty { tokens.append(String(decoding: current, as: UTF8.self)) }
+            current.removeAll(keepingCapacity: true)
+        }
+        for byte in text.utf8 {
+            let isSpace = byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t")
+            let isOperator =
+                byte == UInt8(ascii: "<") || byte == UInt8(ascii: ">") || byte == UInt8(ascii: "=")
+                || byte == UInt8(ascii: "!")
+            if isSpace || (!current.isEmpty && isOperator != currentIsOperator) { flush() }
+            if !isSpace {
+                current.append(byte)
                 currentIsOperator = isOperator
             }
         }
-        if !current.isEmpty { tokens.append(current) }
+        flush()
         guard tokens.count >= 3, tokens.count % 2 == 1 else {
             throw context.error("'expr' must look like 'field <= field [<= field …]'", at: node)
         }
@@ -479,7 +499,7 @@ struct RuleCompiler {
     // MARK: - when_then
 
     /// `if: {outcome: denied}`: every listed field must hold one of its values ('' = empty).
-    private mutating func whenConditions(_ node: Node, _ context: Context) throws(ConfigError) -> [RuleCondition] {
+    private mutating func whenConditions(_ node: YAMLNode, _ context: Context) throws(ConfigError) -> [RuleCondition] {
         guard case .mapping(let mapping) = node, !mapping.isEmpty else {
             throw context.error("'if' must map fields to values, e.g. {outcome: denied}", at: node)
         }
@@ -500,13 +520,14 @@ struct RuleCompiler {
     }
 
     /// `then: {field: X, required: true | empty: true | one_of: […] | pattern: '…' | max_length: N}`.
-    private mutating func thenCheck(_ node: Node, _ context: Context) throws(ConfigError) -> (RuleCheck, RuleField) {
+    private mutating func thenCheck(_ node: YAMLNode, _ context: Context) throws(ConfigError) -> (RuleCheck, RuleField)
+    {
         guard case .mapping(let mapping) = node else {
             throw context.error("'then' must be a mapping such as {field: denial_reason, required: true}", at: node)
         }
         var field: RuleField?
         var check: RuleCheck?
-        var pending: [(String, Node)] = []
+        var pending: [(String, YAMLNode)] = []
         for (key, value) in mapping {
             guard let name = key.string else { throw context.error("'then' keys must be strings", at: key) }
             if name == "field" { field = try self.field(value, context) } else { pending.append((name, value)) }
@@ -547,7 +568,7 @@ struct RuleCompiler {
     // MARK: - Scope
 
     /// `when: {payer: […], cpt: […], cpt_group: […], customer: […]}`; dimensions intersect.
-    private func scope(_ node: Node, _ context: Context) throws(ConfigError) -> RuleIndex.Scope {
+    private func scope(_ node: YAMLNode, _ context: Context) throws(ConfigError) -> RuleIndex.Scope {
         guard case .mapping(let mapping) = node else {
             throw context.error("'when' must be a mapping of payer, cpt, cpt_group, customer", at: node)
         }
@@ -562,6 +583,7 @@ struct RuleCompiler {
             case "customer": scope.customers = values
             case "cpt":
                 var ranges: [(lower: Int32, upper: Int32)] = []
+                ranges.reserveCapacity(values.count)
                 for text in values {
                     guard let (lower, upper) = CPTGroups.parseRange(text) else {
                         throw context.error("bad CPT code or range '\(text)'", at: value)
