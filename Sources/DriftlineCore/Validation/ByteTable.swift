@@ -59,24 +59,52 @@ package struct ByteTable: Sendable {
         byte &- 65 < 26 ? byte | 0x20 : byte
     }
 
-    /// A hash that ignores ASCII case: bytes are folded with `| 0x20` (equal-ignoring-case keys hash alike;
-    /// the rare extra collisions are settled by the comparison) and mixed 8 at a time.
+    /// ASCII `A`–`Z` to lowercase in 8 bytes at once (SWAR); every other byte is unchanged.
+    @inline(__always)
+    private static func lowerWord(_ word: UInt64) -> UInt64 {
+        let low7 = word & 0x7F7F_7F7F_7F7F_7F7F
+        let atLeastA = low7 &+ 0x3F3F_3F3F_3F3F_3F3F  // high bit set where a byte is >= 0x41
+        let pastZ = low7 &+ 0x2525_2525_2525_2525  // high bit set where a byte is >= 0x5B
+        let upper = atLeastA & ~pastZ & ~word & 0x8080_8080_8080_8080
+        return word | (upper &>> 2)
+    }
+
+    @inline(__always)
+    private static func word(_ base: UnsafeRawPointer, _ offset: Int) -> UInt64 {
+        UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+    }
+
+    /// The lowercased bytes of `bytes` as little-endian words: whole words, then the tail (the last 8 bytes
+    /// shifted past those already read when there are 8 or more, else assembled byte by byte), so a
+    /// field is read in a few loads and never past its end.
+    @inline(__always)
+    private static func forEachLoweredWord(_ bytes: UnsafeBufferPointer<UInt8>, _ body: (UInt64) -> Bool) -> Bool {
+        let count = bytes.count
+        guard let base = bytes.baseAddress, count > 0 else { return true }
+        let raw = UnsafeRawPointer(base)
+        var offset = 0
+        while offset &+ 8 <= count {
+            guard body(lowerWord(word(raw, offset))) else { return false }
+            offset &+= 8
+        }
+        let rest = count &- offset
+        guard rest > 0 else { return true }
+        if count >= 8 { return body(lowerWord(word(raw, count &- 8)) &>> UInt64(8 &* (8 &- rest))) }
+        var tail: UInt64 = 0
+        for index in 0..<rest { tail |= UInt64(base[index]) &<< UInt64(8 &* index) }
+        return body(lowerWord(tail))
+    }
+
+    /// A hash of the lowercased bytes, mixed 8 at a time.
     @inline(__always)
     private static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt32 {
         var hash = UInt64(truncatingIfNeeded: bytes.count) &* 0x9E37_79B9_7F4A_7C15
-        var word: UInt64 = 0
-        var shift: UInt64 = 0
-        for byte in bytes {
-            word |= UInt64(byte | 0x20) &<< shift
-            shift &+= 8
-            if shift == 64 {
-                hash = (hash ^ word) &* 0xFF51_AFD7_ED55_8CCD
-                hash ^= hash &>> 32
-                word = 0
-                shift = 0
-            }
+        _ = forEachLoweredWord(bytes) { word in
+            hash = (hash ^ word) &* 0xFF51_AFD7_ED55_8CCD
+            hash ^= hash &>> 32
+            return true
         }
-        hash = (hash ^ word) &* 0xFF51_AFD7_ED55_8CCD
+        hash = hash &* 0xFF51_AFD7_ED55_8CCD
         hash ^= hash &>> 29
         return UInt32(truncatingIfNeeded: hash)
     }
@@ -99,12 +127,26 @@ package struct ByteTable: Sendable {
     @inline(__always)
     package func contains(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool { value(bytes) != nil }
 
+    /// Whether the slot's key (stored lowercased) equals `bytes` lowercased; the caller checked the length.
     @inline(__always)
     private func matches(_ slot: Slot, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         pool.withUnsafeBufferPointer { pool in
-            let start = Int(slot.start)
-            for offset in 0..<bytes.count where pool[start + offset] != Self.lower(bytes[offset]) { return false }
-            return true
+            guard let key = pool.baseAddress.map({ $0 + Int(slot.start) }), let base = bytes.baseAddress else {
+                return bytes.isEmpty
+            }
+            let count = bytes.count
+            if count < 8 {
+                for index in 0..<count where Self.lower(base[index]) != key[index] { return false }
+                return true
+            }
+            let raw = UnsafeRawPointer(base)
+            let keyRaw = UnsafeRawPointer(key)
+            var offset = 0
+            while offset &+ 8 <= count {
+                guard Self.lowerWord(Self.word(raw, offset)) == Self.word(keyRaw, offset) else { return false }
+                offset &+= 8
+            }
+            return offset == count || Self.lowerWord(Self.word(raw, count &- 8)) == Self.word(keyRaw, count &- 8)
         }
     }
 }

@@ -1,6 +1,5 @@
 import Dispatch
 import Foundation
-import Yams
 
 /// The validation rules of a run, compiled from the YAML files in `rules/` into a scope index.
 ///
@@ -43,14 +42,14 @@ package final class RuleBook: Sendable {
         index = RuleIndex(scopes: compiler.scopes)
         var unique: [RuleCheck] = []
         var positions: [RuleCheck: Int32] = [:]
-        listChecks = index.listRules.map { rule in
-            let check = compiler.checks[Int(rule)]
+        let uniqueOfRule = compiler.checks.map { check in
             if let known = positions[check] { return known }
             let position = Int32(unique.count)
             unique.append(check)
             positions[check] = position
             return position
         }
+        listChecks = index.listRules.map { uniqueOfRule[Int($0)] }
         uniqueChecks = unique
         tables = compiler.tables
         patterns = compiler.patterns
@@ -261,7 +260,7 @@ private final class GroupNames: Sendable {
 private final class ParsedFiles: @unchecked Sendable {
     // @unchecked: every slot is written by exactly one worker, and read only after
     // `concurrentPerform` returned.
-    private let slots: UnsafeMutableBufferPointer<Result<Node?, ConfigError>>
+    private let slots: UnsafeMutableBufferPointer<Result<YAMLNode?, ConfigError>>
 
     init(count: Int) {
         slots = .allocate(capacity: count)
@@ -273,7 +272,7 @@ private final class ParsedFiles: @unchecked Sendable {
         slots.deallocate()
     }
 
-    func set(_ index: Int, _ value: Result<Node?, ConfigError>) { slots[index] = value }
+    func set(_ index: Int, _ value: Result<YAMLNode?, ConfigError>) { slots[index] = value }
 
-    func get(_ index: Int) -> Result<Node?, ConfigError> { slots[index] }
+    func get(_ index: Int) -> Result<YAMLNode?, ConfigError> { slots[index] }
 }

@@ -98,30 +98,39 @@ package final class RuleIndex: Sendable {
             }
         }
 
+        // A list is keyed by its rule set written sparsely, (word index, bits) for the non-zero words: a
+        // payer's rules are usually a few adjacent words of the bit set, so the key stays short.
         var listIDs: [[UInt64]: Int32] = [:]
         var listStarts: [Int32] = [0]
         var listRules: [Int32] = []
         var table: [Int32] = []
         table.reserveCapacity(payerCount * customerCount * intervalCount)
-        var combined = [UInt64](repeating: 0, count: words)
+        var both = [UInt64](repeating: 0, count: words)
+        var active: [Int] = []
+        var key: [UInt64] = []
         for payer in 0..<payerCount {
             for customer in 0..<customerCount {
+                active.removeAll(keepingCapacity: true)
+                for word in 0..<words {
+                    both[word] = payerMasks[payer * words + word] & customerMasks[customer * words + word]
+                    if both[word] != 0 { active.append(word) }
+                }
                 for interval in 0..<intervalCount {
-                    for word in 0..<words {
-                        combined[word] =
-                            payerMasks[payer * words + word] & customerMasks[customer * words + word]
-                            & intervalMasks[interval * words + word]
+                    key.removeAll(keepingCapacity: true)
+                    for word in active {
+                        let bits = both[word] & intervalMasks[interval * words + word]
+                        if bits != 0 { key.append(contentsOf: [UInt64(word), bits]) }
                     }
-                    if let id = listIDs[combined] {
+                    if let id = listIDs[key] {
                         table.append(id)
                         continue
                     }
                     let id = Int32(listStarts.count - 1)
-                    listIDs[combined] = id
-                    for word in 0..<words {
-                        var bits = combined[word]
+                    listIDs[key] = id
+                    for pair in stride(from: 0, to: key.count, by: 2) {
+                        var bits = key[pair + 1]
                         while bits != 0 {
-                            listRules.append(Int32(word * 64 + bits.trailingZeroBitCount))
+                            listRules.append(Int32(Int(key[pair]) * 64 + bits.trailingZeroBitCount))
                             bits &= bits - 1
                         }
                     }
