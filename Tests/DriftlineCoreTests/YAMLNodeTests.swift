@@ -87,6 +87,9 @@ struct YAMLNodeTests {
 
         let broken = try #require(syntaxError("rules:\n  - id: a\n   kind: [unclosed\n"))
         #expect(broken.line >= 3)
+
+        let deep = try #require(syntaxError(String(repeating: "[", count: 10_000)))
+        #expect(deep.problem.contains("nested deeper"))
     }
 
     @Test("an empty or comment-only text holds no document")

@@ -116,6 +116,9 @@ private struct YAMLReader: ~Copyable {
     private var parser = yaml_parser_t()
     private var anchors: [String: YAMLNode] = [:]
     private var open = false
+    private var depth = 0
+    /// Configuration is a few levels deep; a deeper document is refused before it can exhaust the stack.
+    private static let maxDepth = 64
 
     mutating func close() {
         if open { yaml_parser_delete(&parser) }
@@ -172,6 +175,11 @@ private struct YAMLReader: ~Copyable {
         var event = first
         defer { yaml_event_delete(&event) }
         let start = mark(event.start_mark)
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Self.maxDepth else {
+            throw YAMLSyntaxError(start, "nested deeper than \(Self.maxDepth) levels")
+        }
         let result: YAMLNode
         let anchor: UnsafeMutablePointer<yaml_char_t>?
         switch event.type {
