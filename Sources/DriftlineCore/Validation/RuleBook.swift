@@ -22,6 +22,7 @@ package final class RuleBook: Sendable {
     private let comparisons: [RuleComparison]
     private let conditions: [RuleCondition]
     private let thenChecks: [RuleCheck]
+    private let amountBounds: [AmountBounds]
     private let groupNames: GroupNames
 
     /// The number of rules.
@@ -56,6 +57,7 @@ package final class RuleBook: Sendable {
         comparisons = compiler.comparisons
         conditions = compiler.conditions
         thenChecks = compiler.thenChecks
+        amountBounds = compiler.amountBounds
         groupNames = GroupNames(compiler.groups.names)
     }
 
@@ -186,10 +188,11 @@ package final class RuleBook: Sendable {
             let value = row.dates[Int(slot)]
             guard value != ClaimRow.noDate else { return verdict(!strict) }
             return verdict(value >= min && value <= max)
-        case .amountRange(let slot, let min, let max):
+        case .amountRange(let slot, let bounds):
             let value = row.amounts[Int(slot)]
             guard value != ClaimRow.noAmount else { return verdict(!strict) }
-            return verdict(value >= min && value <= max)
+            let range = amountBounds[Int(bounds)]
+            return verdict(value >= range.min && value <= range.max)
         case .compare(let start, let count):
             for offset in Int(start)..<Int(start + count) {
                 let link = comparisons[offset]

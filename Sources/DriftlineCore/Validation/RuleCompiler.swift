@@ -19,6 +19,8 @@ struct RuleCompiler {
     var comparisons: [RuleComparison] = []
     var conditions: [RuleCondition] = []
     var thenChecks: [RuleCheck] = []
+    var amountBounds: [AmountBounds] = []
+    private var amountBoundsIndex: [AmountBounds: Int32] = [:]
     private var seenIDs: [String: (file: String, line: Int)] = [:]
     private var listTables: [String: Int32] = [:]
     // Rules often share a pattern or value set: one copy each keeps the per-row working set small.
@@ -334,7 +336,7 @@ struct RuleCompiler {
 
     // MARK: - range
 
-    private func range(
+    private mutating func range(
         _ field: RuleField,
         fieldNode: YAMLNode,
         min: YAMLNode?,
@@ -360,7 +362,11 @@ struct RuleCompiler {
             let low = try min.map { node throws(ConfigError) in try amount(node, context) } ?? .min
             let high = try max.map { node throws(ConfigError) in try amount(node, context) } ?? .max
             guard low <= high else { throw context.error("inverted range: min is above max", at: min) }
-            return .amountRange(slot: Int8(slot), min: low, max: high)
+            let bounds = AmountBounds(min: low, max: high)
+            if let index = amountBoundsIndex[bounds] { return .amountRange(slot: Int8(slot), bounds: index) }
+            amountBounds.append(bounds)
+            amountBoundsIndex[bounds] = Int32(amountBounds.count - 1)
+            return .amountRange(slot: Int8(slot), bounds: Int32(amountBounds.count - 1))
         }
         throw context.error("a range needs a date or amount field, not '\(column.name)'", at: fieldNode)
     }

@@ -32,8 +32,9 @@ package final class RuleIndex: Sendable {
     private let customerCount: Int
     private let boundaries: [Int32]  // sorted; interval i holds keys in [boundaries[i-1], boundaries[i])
     private let intervalCount: Int
-    private let table: [Int32]  // (payer, customer, interval) → list id
-    private let listStarts: [Int32]  // list id → range in `listRules`
+    /// (payer, customer, interval) → the range of its list in `listRules`: one load finds a row's rules.
+    private let table: [ListRange]
+    private let listCount: Int
     /// Every list's rule indices, back to back (``applicable(to:)`` returns positions in here).
     package let listRules: [Int32]
     /// CPT key >> `bucketShift` → first boundary index at or above the bucket, for a short linear scan.
@@ -41,7 +42,12 @@ package final class RuleIndex: Sendable {
     private static let bucketShift: Int32 = 8
 
     /// The number of distinct rule lists (for tests and diagnostics).
-    package var distinctLists: Int { listStarts.count - 1 }
+    package var distinctLists: Int { listCount }
+
+    private struct ListRange {
+        var start: Int32
+        var end: Int32
+    }
 
     package init(scopes: [Scope]) {
         var payerIDs: [String: Int32] = [:]
@@ -103,8 +109,9 @@ package final class RuleIndex: Sendable {
         var listIDs: [[UInt64]: Int32] = [:]
         var listStarts: [Int32] = [0]
         var listRules: [Int32] = []
-        var table: [Int32] = []
+        var table: [ListRange] = []
         table.reserveCapacity(payerCount * customerCount * intervalCount)
+        func range(_ id: Int32) -> ListRange { ListRange(start: listStarts[Int(id)], end: listStarts[Int(id) + 1]) }
         var both = [UInt64](repeating: 0, count: words)
         var active: [Int] = []
         var key: [UInt64] = []
@@ -122,7 +129,7 @@ package final class RuleIndex: Sendable {
                         if bits != 0 { key.append(contentsOf: [UInt64(word), bits]) }
                     }
                     if let id = listIDs[key] {
-                        table.append(id)
+                        table.append(range(id))
                         continue
                     }
                     let id = Int32(listStarts.count - 1)
@@ -135,12 +142,12 @@ package final class RuleIndex: Sendable {
                         }
                     }
                     listStarts.append(Int32(listRules.count))
-                    table.append(id)
+                    table.append(range(id))
                 }
             }
         }
         self.table = table
-        self.listStarts = listStarts
+        self.listCount = listStarts.count - 1
         self.listRules = listRules
         // Buckets of 256 keys over the boundary span: bucket b starts at the first boundary >= b << shift.
         var bucketStarts: [Int32] = []
@@ -201,8 +208,8 @@ package final class RuleIndex: Sendable {
             if let bytes = row.bytes(.customerID), let id = customers.value(bytes) { customer = Int(id) }
         }
         let interval = intervalCount > 1 ? self.interval(of: row.cptKey) : 0
-        let list = Int(table[(payer * customerCount + customer) * intervalCount + interval])
-        return Int(listStarts[list])..<Int(listStarts[list + 1])
+        let list = table[(payer * customerCount + customer) * intervalCount + interval]
+        return Int(list.start)..<Int(list.end)
     }
 
     /// The rule index at a position of ``applicable(to:)``.
