@@ -48,11 +48,7 @@ struct ConcurrencyTests {
         let holder = try database.connect()
         try holder.query("SELECT pg_advisory_lock(hashtext($1))", [Self.lockKey], operation: "hold lock")
 
-        let waiting = try DriftlineProcess.start(
-            ["run", "--pipeline", "pipelines/nightly.yaml", "--as-of", RecoveryFixture.asOf, "--wait", "10"],
-            in: workspace.path,
-            databaseURL: database.url
-        )
+        let waiting = try RecoveryFixture.start(workspace, database, extra: ["--wait", "10"])
         Thread.sleep(forTimeInterval: 1)
         #expect(waiting.process.isRunning, "the second run should be waiting for the lock")
         try holder.query("SELECT pg_advisory_unlock(hashtext($1))", [Self.lockKey], operation: "release lock")
@@ -73,10 +69,9 @@ struct ConcurrencyTests {
         let database = try TestDatabase()
         let workspace = try RecoveryFixture.workspace()
         // The first run sits mid-COPY of its first file for 4 s, holding the pipeline lock.
-        let first = try DriftlineProcess.start(
-            ["run", "--pipeline", "pipelines/nightly.yaml", "--as-of", RecoveryFixture.asOf],
-            in: workspace.path,
-            databaseURL: database.url,
+        let first = try RecoveryFixture.start(
+            workspace,
+            database,
             environment: ["DRIFTLINE_PAUSE_AT": "load.copy:10", "DRIFTLINE_PAUSE_MS": "4000"]
         )
         try waitFor("the first run to take the lock") {
@@ -100,10 +95,9 @@ struct ConcurrencyTests {
     @Test func runThatLosesItsLockToAnotherStopsWith75AndResumes() throws {
         let database = try TestDatabase()
         let workspace = try RecoveryFixture.workspace()
-        let running = try DriftlineProcess.start(
-            ["run", "--pipeline", "pipelines/nightly.yaml", "--as-of", RecoveryFixture.asOf],
-            in: workspace.path,
-            databaseURL: database.url,
+        let running = try RecoveryFixture.start(
+            workspace,
+            database,
             environment: ["DRIFTLINE_PAUSE_AT": "stage.after:load", "DRIFTLINE_PAUSE_MS": "3000"]
         )
         try waitFor("the load stage to finish") {
@@ -154,14 +148,8 @@ struct ConcurrencyTests {
         }
         // Each commit waits 100 ms, so the workers overlap for the whole inbox.
         let environment = ["DRIFTLINE_PAUSE_AT": "load.before_commit:*", "DRIFTLINE_PAUSE_MS": "100"]
-        let arguments = ["run", "--worker", "--pipeline", "pipelines/nightly.yaml", "--as-of", RecoveryFixture.asOf]
         let workers = try (0..<2).map { _ in
-            try DriftlineProcess.start(
-                arguments,
-                in: workspace.path,
-                databaseURL: database.url,
-                environment: environment
-            )
+            try RecoveryFixture.start(workspace, database, extra: ["--worker"], environment: environment)
         }
         let results = workers.map { $0.wait() }
         for result in results { #expect(result.status == 0, result.summary) }

@@ -136,11 +136,30 @@ enum RecoveryFixture {
         environment: [String: String] = [:]
     ) throws -> DriftlineProcess.Result {
         try DriftlineProcess.run(
-            ["run", "--pipeline", "pipelines/nightly.yaml", "--as-of", asOf] + extra,
+            arguments(extra),
             in: workspace.path,
             databaseURL: database.url,
             environment: environment
         )
+    }
+
+    /// ``run(_:_:extra:environment:)`` started in the background, for a run a test pauses, races or waits on.
+    static func start(
+        _ workspace: Workspace,
+        _ database: TestDatabase,
+        extra: [String] = [],
+        environment: [String: String] = [:]
+    ) throws -> DriftlineProcess.Running {
+        try DriftlineProcess.start(
+            arguments(extra),
+            in: workspace.path,
+            databaseURL: database.url,
+            environment: environment
+        )
+    }
+
+    private static func arguments(_ extra: [String]) -> [String] {
+        ["run", "--pipeline", "pipelines/nightly.yaml", "--as-of", asOf] + extra
     }
 
     /// The id of the only run in `database`.
