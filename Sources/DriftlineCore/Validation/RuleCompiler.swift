@@ -57,17 +57,7 @@ struct RuleCompiler {
 
     /// Parses one rules file into YAML nodes (thread-safe: files can be parsed in parallel).
     static func parse(yaml: String, file: String) -> Result<YAMLNode?, ConfigError> {
-        do {
-            return .success(try YAMLNode.parse(yaml))
-        } catch {
-            return .failure(
-                ConfigError(
-                    file: file,
-                    line: error.line,
-                    message: SafeMessage(trusted: "malformed YAML: \(error.problem)")
-                )
-            )
-        }
+        do { return .success(try YAMLNode.parseConfig(yaml, file: file)) } catch { return .failure(error) }
     }
 
     /// Compiles a parsed rules file (in file order: ids, tables and errors depend on it).

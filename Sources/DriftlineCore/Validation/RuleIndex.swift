@@ -126,7 +126,10 @@ package final class RuleIndex: Sendable {
                     key.removeAll(keepingCapacity: true)
                     for word in active {
                         let bits = both[word] & intervalMasks[interval * words + word]
-                        if bits != 0 { key.append(contentsOf: [UInt64(word), bits]) }
+                        if bits != 0 {
+                            key.append(UInt64(word))
+                            key.append(bits)
+                        }
                     }
                     if let id = listIDs[key] {
                         table.append(range(id))
