@@ -12,6 +12,8 @@ package struct CSVRecord {
     /// Set when the record broke the CSV grammar on a single line (a stray quote): its fields are not usable.
     package var structuralError: StructuralError?
     fileprivate var fields: UnsafePointer<UInt8>
+    /// The number of bytes at ``base`` that the fields occupy.
+    package var fieldsLength: Int
     fileprivate var offsets: UnsafePointer<Int32>
     /// The record's original bytes, line terminator included (for reject reports beside the upload).
     package var raw: UnsafeBufferPointer<UInt8>
@@ -248,6 +250,7 @@ package final class CSVReader {
             fieldCount: fieldCount,
             structuralError: error,
             fields: UnsafePointer(fields ?? fieldBytes),
+            fieldsLength: fields == nil ? fieldBytesCount : rawCount,
             offsets: UnsafePointer(offsets),
             raw: UnsafeBufferPointer(start: raw, count: rawCount)
         )

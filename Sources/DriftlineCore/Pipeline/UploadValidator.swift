@@ -1,10 +1,18 @@
+import Foundation
+
 /// Reads an upload record by record and checks each row: CSV structure, the upload format, the
 /// tenant guard and the rules that apply to it. Memory stays bounded whatever the file size.
+///
+/// The reading half (CSV parsing and the format pass) runs a few batches ahead on a thread of its own
+/// when the machine has more than one core (``ReadAhead``); the rules run on the caller's thread, in
+/// ``next()``. Rows, findings and errors arrive in file order either way.
 package final class UploadValidator {
     package let header: ClaimHeader
-    private let reader: CSVReader
-    private let format: ClaimFormat
     private let rules: RuleBook?
+    private let feed: Feed
+    /// The batch rows are taken from, and the position of the next one in it.
+    @exclusivity(unchecked) private var batch: RowBatch
+    @exclusivity(unchecked) private var cursor = 0
     @exclusivity(unchecked) private var hits: [RuleHit] = []
     @exclusivity(unchecked) private var duplicates = DuplicateFilter()
 
@@ -17,66 +25,146 @@ package final class UploadValidator {
     /// repeats turns it off).
     private let flagsDuplicates: Bool
 
+    /// Where batches come from.
+    private enum Feed {
+        case inline(RowReader, RowBatch)
+        case readAhead(ReadAhead)
+    }
+
+    /// How the reading half is run.
+    package struct Reading: Sendable {
+        /// Read on a separate thread, `depth` batches ahead (else inline, in ``next()``).
+        package var readsAhead: Bool
+        package var depth: Int
+        package var rowsPerBatch: Int
+        package var bytesPerBatch: Int
+
+        package init(readsAhead: Bool, depth: Int = 3, rowsPerBatch: Int = 1024, bytesPerBatch: Int = 256 * 1024) {
+            self.readsAhead = readsAhead
+            self.depth = depth
+            self.rowsPerBatch = rowsPerBatch
+            self.bytesPerBatch = bytesPerBatch
+        }
+
+        /// Ahead on a machine with more than one core.
+        package static var automatic: Reading {
+            Reading(readsAhead: ProcessInfo.processInfo.activeProcessorCount > 1)
+        }
+    }
+
     /// Opens the upload and reads its header.
     package init(
         source: any ByteSource,
         expectedCustomer: String?,
         rules: RuleBook?,
         groups: CPTGroups,
-        flagsDuplicates: Bool = true
+        flagsDuplicates: Bool = true,
+        reading: Reading = .automatic
     ) throws(UploadError) {
         self.flagsDuplicates = flagsDuplicates
-        reader = CSVReader(source: source)
+        let reader = CSVReader(source: source)
         let headerRecord: CSVRecord?
         do { headerRecord = try reader.next() } catch { throw UploadError(error) }
         guard let headerRecord else { throw UploadError(.emptyFile, line: 1, "the file is empty: no header row") }
         header = try ClaimHeader(record: headerRecord)
-        format = ClaimFormat(header: header, expectedCustomer: expectedCustomer, groups: groups)
+        let rows = RowReader(
+            reader: reader,
+            format: ClaimFormat(header: header, expectedCustomer: expectedCustomer, groups: groups)
+        )
+        if reading.readsAhead {
+            feed = .readAhead(
+                ReadAhead(
+                    reader: rows,
+                    depth: reading.depth,
+                    rowCapacity: reading.rowsPerBatch,
+                    byteCapacity: reading.bytesPerBatch
+                )
+            )
+        } else {
+            feed = .inline(rows, RowBatch(rowCapacity: reading.rowsPerBatch, byteCapacity: reading.bytesPerBatch))
+        }
+        // An empty batch that has not ended: the first `next()` fetches a real one.
+        batch = RowBatch(rowCapacity: 1, byteCapacity: 1)
         self.rules = rules
         findings.reserveCapacity(16)
         hits.reserveCapacity(16)
     }
 
+    deinit {
+        if case .readAhead(let readAhead) = feed { readAhead.stop() }
+    }
+
     /// The verdict on one row, valid until the next call.
     package struct Row {
-        package var claim: ClaimRow
-        /// The record's original bytes (for reject reports kept beside the upload).
-        package var raw: UnsafeBufferPointer<UInt8>
+        /// The row in its batch (read in place: a claim is too large to copy per row).
+        private let entry: UnsafePointer<RowBatch.Entry>
         /// At least one error-severity finding: the row is rejected.
-        package var rejected: Bool
-        package var warned: Bool
+        package let rejected: Bool
+        package let warned: Bool
         /// The claim id may repeat an earlier row (confirm exactly before rejecting).
-        package var duplicateCandidate: Bool
+        package let duplicateCandidate: Bool
+
+        fileprivate init(entry: UnsafePointer<RowBatch.Entry>, rejected: Bool, warned: Bool, duplicateCandidate: Bool) {
+            self.entry = entry
+            self.rejected = rejected
+            self.warned = warned
+            self.duplicateCandidate = duplicateCandidate
+        }
+
+        package var claim: ClaimRow {
+            unsafeAddress {
+                UnsafeRawPointer(entry).advanced(by: Self.claimOffset).assumingMemoryBound(to: ClaimRow.self)
+            }
+        }
+        /// The record's original bytes (for reject reports kept beside the upload).
+        package var raw: UnsafeBufferPointer<UInt8> { entry.pointee.raw }
         package var line: Int { claim.line }
+
+        private static let claimOffset = MemoryLayout<RowBatch.Entry>.offset(of: \.claim)!
     }
 
     /// The next row, or `nil` after the last one.
     package func next() throws(UploadError) -> Row? {
-        let record: CSVRecord?
-        do { record = try reader.next() } catch { throw UploadError(error) }
-        guard let record else {
-            if rowsRead == 0 { throw UploadError(.headerOnly, line: 2, "the file has a header but no rows") }
-            return nil
+        while cursor == batch.count {
+            switch batch.end {
+            case .finished:
+                if rowsRead == 0 { throw UploadError(.headerOnly, line: 2, "the file has a header but no rows") }
+                return nil
+            case .failed(let error):
+                throw error
+            case nil:
+                switch feed {
+                case .inline(let reader, let next):
+                    reader.fill(next)
+                    batch = next
+                case .readAhead(let readAhead):
+                    batch = readAhead.next()
+                }
+                cursor = 0
+                if flagsDuplicates {
+                    for index in 0..<min(Self.prefetchDistance, batch.count) {
+                        duplicates.prefetch(hash: batch.entry(index).pointee.claimHash)
+                    }
+                }
+            }
         }
-        rowsRead += 1
+        let entry = batch.entry(cursor)
         findings.removeAll(keepingCapacity: true)
-        var claim = ClaimRow(line: record.line, base: record.base)
-        let usable = format.check(record, into: &claim, findings: &findings)
-        // The filter's probe is a cache miss: start it now, finish it after the rules.
-        var claimHash: UInt64?
-        if flagsDuplicates, let claimID = claim.bytes(.claimID) {
-            let hash = DuplicateFilter.hash(claimID)
-            duplicates.prefetch(hash: hash)
-            claimHash = hash
+        findings.append(contentsOf: batch.findings[batch.findingsRange(of: cursor)])
+        cursor += 1
+        rowsRead += 1
+        // The duplicate filter's probe is a cache miss: start the one of a row a few places ahead.
+        if flagsDuplicates, cursor + Self.prefetchDistance < batch.count {
+            duplicates.prefetch(hash: batch.entry(cursor + Self.prefetchDistance).pointee.claimHash)
         }
-        if usable, let rules {
+        if entry.pointee.usable, let rules {
             hits.removeAll(keepingCapacity: true)
-            rules.evaluate(claim, into: &hits)
+            rules.evaluate(entry.pointee.claim, into: &hits)
             for hit in hits {
                 let info = rules.rule(hit.rule)
                 findings.append(
                     Finding(
-                        line: record.line,
+                        line: entry.pointee.claim.line,
                         column: hit.column?.name ?? info.column,
                         ruleID: info.id,
                         severity: info.severity,
@@ -91,9 +179,12 @@ package final class UploadValidator {
             if finding.severity == .error { rejected = true } else if finding.severity == .warning { warned = true }
         }
         var candidate = false
-        if !rejected, let claimHash {
-            candidate = duplicates.insert(hash: claimHash)
+        if flagsDuplicates, !rejected, entry.pointee.claim.bytes(.claimID) != nil {
+            candidate = duplicates.insert(hash: entry.pointee.claimHash)
         }
-        return Row(claim: claim, raw: record.raw, rejected: rejected, warned: warned, duplicateCandidate: candidate)
+        return Row(entry: entry, rejected: rejected, warned: warned, duplicateCandidate: candidate)
     }
+
+    /// Rows between a duplicate-filter prefetch and its probe (enough for the load to arrive).
+    private static let prefetchDistance = 8
 }
