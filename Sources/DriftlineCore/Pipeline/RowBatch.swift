@@ -13,6 +13,9 @@ package final class RowBatch: @unchecked Sendable {
         var claimHash: UInt64
         /// The format pass could read the row's fields (rules may run on it).
         var usable: Bool
+        /// The format findings include an error (the row is rejected) or a warning.
+        var rejected: Bool
+        var warned: Bool
         /// The end of the row's format findings in ``RowBatch/findings`` (they start where the previous row's end).
         var findingsEnd: Int32
     }
@@ -80,6 +83,15 @@ package final class RowBatch: @unchecked Sendable {
 
     /// Appends `record` (after ``reserve(for:)``) with the typed row the format pass filled from it.
     func append(_ claim: ClaimRow, record: CSVRecord, usable: Bool) {
+        var rejected = false
+        var warned = false
+        for index in (count == 0 ? 0 : Int(entries[count - 1].findingsEnd))..<findings.count {
+            switch findings[index].severity {
+            case .error: rejected = true
+            case .warning: warned = true
+            case .info: break
+            }
+        }
         let raw = arena + arenaUsed
         if let source = record.raw.baseAddress { raw.update(from: source, count: record.raw.count) }
         arenaUsed += record.raw.count
@@ -98,6 +110,8 @@ package final class RowBatch: @unchecked Sendable {
                 raw: UnsafeBufferPointer(start: raw, count: record.raw.count),
                 claimHash: claim.bytes(.claimID).map(DuplicateFilter.hash) ?? 0,
                 usable: usable,
+                rejected: rejected,
+                warned: warned,
                 findingsEnd: Int32(truncatingIfNeeded: findings.count)
             )
         )

@@ -9,6 +9,8 @@ import Foundation
 package final class UploadValidator {
     package let header: ClaimHeader
     private let rules: RuleBook?
+    /// `rules` without reference counting on the per-row path (`rules` keeps the book alive).
+    private unowned(unsafe) let unretainedRules: RuleBook?
     private let feed: Feed
     /// The batch rows are taken from, and the position of the next one in it.
     @exclusivity(unchecked) private var batch: RowBatch
@@ -86,6 +88,7 @@ package final class UploadValidator {
         // An empty batch that has not ended: the first `next()` fetches a real one.
         batch = RowBatch(rowCapacity: 1, byteCapacity: 1)
         self.rules = rules
+        unretainedRules = rules
         findings.reserveCapacity(16)
         hits.reserveCapacity(16)
     }
@@ -149,34 +152,39 @@ package final class UploadValidator {
             }
         }
         let entry = batch.entry(cursor)
+        var rejected = entry.pointee.rejected
+        var warned = entry.pointee.warned
         findings.removeAll(keepingCapacity: true)
-        findings.append(contentsOf: batch.findings[batch.findingsRange(of: cursor)])
+        let formatFindings = batch.findingsRange(of: cursor)
+        if !formatFindings.isEmpty { findings.append(contentsOf: batch.findings[formatFindings]) }
         cursor += 1
         rowsRead += 1
         // The duplicate filter's probe is a cache miss: start the one of a row a few places ahead.
         if flagsDuplicates, cursor + Self.prefetchDistance < batch.count {
             duplicates.prefetch(hash: batch.entry(cursor + Self.prefetchDistance).pointee.claimHash)
         }
-        if entry.pointee.usable, let rules {
+        if entry.pointee.usable, let rules = unretainedRules {
             hits.removeAll(keepingCapacity: true)
             rules.evaluate(entry.pointee.claim, into: &hits)
-            for hit in hits {
-                let info = rules.rule(hit.rule)
-                findings.append(
-                    Finding(
-                        line: entry.pointee.claim.line,
-                        column: hit.column?.name ?? info.column,
-                        ruleID: info.id,
-                        severity: info.severity,
-                        message: info.message
+            if !hits.isEmpty {
+                for hit in hits {
+                    let info = rules.rule(hit.rule)
+                    switch info.severity {
+                    case .error: rejected = true
+                    case .warning: warned = true
+                    case .info: break
+                    }
+                    findings.append(
+                        Finding(
+                            line: entry.pointee.claim.line,
+                            column: hit.column?.name ?? info.column,
+                            ruleID: info.id,
+                            severity: info.severity,
+                            message: info.message
+                        )
                     )
-                )
+                }
             }
-        }
-        var rejected = false
-        var warned = false
-        for finding in findings {
-            if finding.severity == .error { rejected = true } else if finding.severity == .warning { warned = true }
         }
         var candidate = false
         if flagsDuplicates, !rejected, entry.pointee.claim.bytes(.claimID) != nil {

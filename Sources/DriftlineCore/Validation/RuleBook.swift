@@ -19,6 +19,8 @@ package final class RuleBook: Sendable {
     private let listChecks: [Int32]
     private let tables: [ByteTable]
     private let patterns: [RulePattern]
+    /// `patterns` read without reference counting per row (`patterns` keeps them alive).
+    private let unretainedPatterns: [Unmanaged<RulePattern>]
     private let comparisons: [RuleComparison]
     private let conditions: [RuleCondition]
     private let thenChecks: [RuleCheck]
@@ -54,6 +56,7 @@ package final class RuleBook: Sendable {
         uniqueChecks = unique
         tables = compiler.tables
         patterns = compiler.patterns
+        unretainedPatterns = compiler.patterns.map { Unmanaged.passUnretained($0) }
         comparisons = compiler.comparisons
         conditions = compiler.conditions
         thenChecks = compiler.thenChecks
@@ -177,7 +180,7 @@ package final class RuleBook: Sendable {
             return verdict(tables[Int(table)].contains(bytes))
         case .pattern(let field, let pattern):
             guard let bytes = text(field, row), !bytes.isEmpty else { return verdict(!strict) }
-            return verdict(patterns[Int(pattern)].matches(bytes))
+            return verdict(unretainedPatterns[Int(pattern)]._withUnsafeGuaranteedRef { $0.matches(bytes) })
         case .maxLength(let field, let max):
             guard let bytes = text(field, row) else { return Self.pass }
             if bytes.count <= Int(max) { return Self.pass }
