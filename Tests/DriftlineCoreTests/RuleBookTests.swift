@@ -82,6 +82,14 @@ import Testing
         ("^x?y{2,}z*$", "yyy", true),
         ("^x?y{2,}z*$", "xy", false),
         ("colou?r", "my color", true),
+        // Fixed width, matched position by position.
+        ("^[0-9]{10}$", "1234567893", true),
+        ("^[0-9]{10}$", "123456789", false),
+        ("^[0-9]{10}$", "12345678930", false),
+        ("^[0-9]{10}$", "12345a7893", false),
+        (#"^C\d{3}-[A-Z]$"#, "C123-Q", true),
+        (#"^C\d{3}-[A-Z]$"#, "C123-q", false),
+        (#"^C\d{3}-[A-Z]$"#, "C123Q", false),
     ])
     func patternMatcherAgreesWithPOSIX(pattern: String, value: String, matches: Bool) throws {
         let compiled = try #require(RulePattern(pattern))
@@ -98,6 +106,10 @@ import Testing
         #expect(try #require(RulePattern(#"^P[0-9a-f]{8}$"#)).isSimple)
         #expect(try #require(RulePattern(#"^C\d{7}$"#)).isSimple)
         #expect(try #require(RulePattern("^(ab|cd)+$")).isSimple == false)
+        #expect(try #require(RulePattern(#"^P[0-9a-f]{8}$"#)).isFixedWidth)
+        #expect(try #require(RulePattern("^[0-9]{10}$")).isFixedWidth)
+        #expect(try #require(RulePattern("^[0-9]{1,3}$")).isFixedWidth == false)
+        #expect(try #require(RulePattern("[0-9]{10}")).isFixedWidth == false)
     }
 
     @Test func maxLengthCountsCharacters() throws {

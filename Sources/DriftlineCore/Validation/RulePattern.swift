@@ -39,6 +39,9 @@ package final class RulePattern: @unchecked Sendable {
     /// Whether the hand-written matcher handles this pattern (else `regexec` does).
     package var isSimple: Bool { simple != nil }
 
+    /// Whether the pattern is matched position by position (anchored, fixed width, no alternatives).
+    package var isFixedWidth: Bool { simple?.isFixedWidth ?? false }
+
     @inline(__always)
     package func matches(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         if let simple { return simple.matches(bytes) }
@@ -165,6 +168,8 @@ private struct SimplePattern {
     private var literalPool: [UInt8] = []
     private var anchoredStart = false
     private var anchoredEnd = false
+    /// The class of every position, for a fixed-width anchored pattern.
+    private var fixedWidth: [ByteSet]?
 
     /// Parses the POSIX form; `nil` when the pattern needs the full engine.
     init?(posix bytes: [UInt8]) {
@@ -247,7 +252,19 @@ private struct SimplePattern {
         }
         // Bound the backtracking on field-sized values.
         guard variableItems <= 4, unboundedItems <= 2 else { return nil }
+        // `^…$` with single classes repeated a fixed number of times (`^[0-9]{10}$`, `^P[0-9A-F]{8}$`): one
+        // class per position, matched in one pass without the backtracking matcher.
+        if anchoredStart, anchoredEnd, variableItems == 0, items.allSatisfy({ $0.alternativeCount == 0 }),
+            items.reduce(0, { $0 + Int($1.min) }) <= Self.maxFixedWidth
+        {
+            fixedWidth = items.flatMap { Array(repeating: $0.set, count: Int($0.min)) }
+        }
     }
+
+    var isFixedWidth: Bool { fixedWidth != nil }
+
+    /// The longest pattern matched position by position.
+    private static let maxFixedWidth = 64
 
     private static func isPunctuation(_ byte: UInt8) -> Bool {
         (33...47).contains(byte) || (58...64).contains(byte) || (91...96).contains(byte) || (123...126).contains(byte)
@@ -351,7 +368,14 @@ private struct SimplePattern {
 
     @inline(__always)
     func matches(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        items.withUnsafeBufferPointer { items in
+        if let fixedWidth {
+            guard bytes.count == fixedWidth.count else { return false }
+            return fixedWidth.withUnsafeBufferPointer { sets in
+                for index in 0..<bytes.count where !sets[index].contains(bytes[index]) { return false }
+                return true
+            }
+        }
+        return items.withUnsafeBufferPointer { items in
             alternatives.withUnsafeBufferPointer { alternatives in
                 literalPool.withUnsafeBufferPointer { pool in
                     let matcher = Matcher(
