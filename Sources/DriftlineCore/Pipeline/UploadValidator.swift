@@ -168,21 +168,13 @@ package final class UploadValidator {
             rules.evaluate(entry.pointee.claim, into: &hits)
             if !hits.isEmpty {
                 for hit in hits {
-                    let info = rules.rule(hit.rule)
-                    switch info.severity {
+                    let finding = rules.finding(hit, line: entry.pointee.claim.line)
+                    switch finding.severity {
                     case .error: rejected = true
                     case .warning: warned = true
                     case .info: break
                     }
-                    findings.append(
-                        Finding(
-                            line: entry.pointee.claim.line,
-                            column: hit.column?.name ?? info.column,
-                            ruleID: info.id,
-                            severity: info.severity,
-                            message: info.message
-                        )
-                    )
+                    findings.append(finding)
                 }
             }
         }

@@ -134,18 +134,22 @@ package final class RuleBook: Sendable {
         }
     }
 
+    /// The finding for a hit on the row at `line`: the rule's id, severity and message, the blamed column.
+    @inline(__always)
+    package func finding(_ hit: RuleHit, line: Int) -> Finding {
+        let info = infos[Int(hit.rule)]
+        return Finding(
+            line: line,
+            column: hit.column?.name ?? info.column,
+            ruleID: info.id,
+            severity: info.severity,
+            message: info.message
+        )
+    }
+
     /// The findings for `hits` on the row at `line`.
     package func findings(_ hits: [RuleHit], line: Int) -> [Finding] {
-        hits.map { hit in
-            let info = infos[Int(hit.rule)]
-            return Finding(
-                line: line,
-                column: hit.column?.name,
-                ruleID: info.id,
-                severity: info.severity,
-                message: info.message
-            )
-        }
+        hits.map { finding($0, line: line) }
     }
 
     // MARK: - Evaluation

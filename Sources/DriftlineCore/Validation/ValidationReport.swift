@@ -82,21 +82,13 @@ package struct ValidationReport: Sendable {
         var rejected = false
         var warned = false
         for hit in hits {
-            let info = rules.rule(hit.rule)
-            switch info.severity {
+            let finding = rules.finding(hit, line: line)
+            switch finding.severity {
             case .error: rejected = true
             case .warning: warned = true
             case .info: break
             }
-            add(
-                Finding(
-                    line: line,
-                    column: hit.column?.name,
-                    ruleID: info.id,
-                    severity: info.severity,
-                    message: info.message
-                )
-            )
+            add(finding)
         }
         countRow(rejected: rejected, warned: warned)
         return rejected
