@@ -1,5 +1,11 @@
 import CDriftlineShims
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Flags claim ids that may repeat an earlier row of the same file, in fixed memory.
 ///
 /// A blocked Bloom filter (8 MiB; each key sets 7 bits inside one 64-byte block, so a lookup costs
@@ -13,12 +19,13 @@ package struct DuplicateFilter: ~Copyable {
 
     package init(bytes: Int = 8 << 20) {
         let count = bytes / 8
-        words = .allocate(capacity: count)
-        words.initialize(repeating: 0, count: count)
+        // calloc maps fresh zero pages for a block this size: a small upload touches (and is charged
+        // for) only the pages its keys land on, instead of zeroing all 8 MiB up front.
+        words = calloc(count, 8)!.assumingMemoryBound(to: UInt64.self)
         blockMask = UInt64(count / 8 - 1)
     }
 
-    deinit { words.deallocate() }
+    deinit { free(words) }
 
     /// Starts loading the cache line `hash` will probe, so a later ``insert(hash:)`` does not stall.
     @inline(__always)
