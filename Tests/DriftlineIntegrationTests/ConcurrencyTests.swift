@@ -173,6 +173,41 @@ struct ConcurrencyTests {
         #expect(perRun.count == 2, "one worker loaded everything: \(perRun)")
     }
 
+    @Test func resendsOfTheSameClaimsInOppositeOrdersMergeWithoutDeadlock() throws {
+        let database = try TestDatabase()
+        let workspace = try Workspace(stages: ["load"])
+        let count = 20_000
+        try workspace.drop(Claims.file(rows: count), customer: "acme-clinic", name: "claims-0.csv")
+        #expect(try RecoveryFixture.run(workspace, database).status == 0)
+
+        // Two resends of every claim, one in claim order and one reversed: both take the merge path and
+        // update the same rows. Merged in file order they would lock them in opposite orders and deadlock;
+        // with one retry attempt a deadlock fails the run.
+        func resend(_ ids: [Int], billed: String) -> String {
+            ([Claims.header] + ids.map { Claims.row($0, billed: billed) }).joined(separator: "\n") + "\n"
+        }
+        try workspace.drop(resend(Array(1...count), billed: "181.00"), customer: "acme-clinic", name: "claims-1.csv")
+        try workspace.drop(
+            resend(Array((1...count).reversed()), billed: "182.00"),
+            customer: "acme-clinic",
+            name: "claims-2.csv"
+        )
+        let environment = ["DRIFTLINE_RETRY_ATTEMPTS": "1"]
+        let workers = try (0..<2).map { _ in
+            try RecoveryFixture.start(workspace, database, extra: ["--worker"], environment: environment)
+        }
+        for result in workers.map({ $0.wait() }) {
+            #expect(result.status == 0, result.summary)
+            #expect(!result.stderr.contains("40P01"))
+        }
+        #expect(try database.int("SELECT count(*) FROM driftline.claims") == count)
+        #expect(try database.int("SELECT count(*) FROM driftline.uploads WHERE status = 'loaded'") == 3)
+        // The two workers each merged one resend (else nothing raced).
+        #expect(try database.int("SELECT count(DISTINCT run_id) FROM driftline.uploads") == 3)
+        // Every claim carries one resend's amount, whole: the later upload's.
+        #expect(try database.int("SELECT count(DISTINCT (upload_id, billed_amount)) FROM driftline.claims") == 1)
+    }
+
     @Test func rerunningStagesLeavesNoDuplicates() throws {
         let database = try TestDatabase()
         let workspace = try RecoveryFixture.workspace()

@@ -303,10 +303,14 @@ package struct UploadLoader {
         }
 
         if try !rejectIfOverRate(&outcome, rejectReport: rejectReport) {
+            CrashPoint.reach("load.merge")
+            // Rows are merged in key order (the staging table holds one customer), so two uploads that
+            // update the same claims lock them in the same order and cannot deadlock: the later waits.
             let merged = try connection.query(
                 """
                 INSERT INTO driftline.claims AS c (\(Self.claimColumns), upload_id, line_no)
                 SELECT \(Self.claimColumns), $1, line_no FROM staging_claims WHERE reject_rule IS NULL
+                 ORDER BY claim_id
                 ON CONFLICT (customer_id, claim_id) DO UPDATE SET
                     payer = EXCLUDED.payer, cpt_code = EXCLUDED.cpt_code, cpt_group = EXCLUDED.cpt_group,
                     service_date = EXCLUDED.service_date, submitted_date = EXCLUDED.submitted_date,
