@@ -86,24 +86,10 @@ raw() { awk -F'\t' -v w="$1" -v r="$2" -v c="$3" '$1==w && $2==r {print $c}' "$R
 SET client_min_messages = warning;
 CREATE SCHEMA IF NOT EXISTS bench;
 DROP TABLE IF EXISTS bench.claims_copy;
--- The 14 upload columns, typed (and constrained) like driftline.claims.
-CREATE TABLE bench.claims_copy (
-    claim_id       text NOT NULL,
-    customer_id    text NOT NULL,
-    payer          text NOT NULL,
-    cpt_code       text NOT NULL,
-    service_date   date NOT NULL,
-    submitted_date date NOT NULL,
-    decided_date   date,
-    outcome        text NOT NULL CHECK (outcome IN ('paid', 'denied', 'pending')),
-    denial_reason  text,
-    billed_amount  numeric(12,2) NOT NULL CHECK (billed_amount >= 0),
-    allowed_amount numeric(12,2) CHECK (allowed_amount >= 0),
-    paid_amount    numeric(12,2) CHECK (paid_amount >= 0),
-    patient_ref    text NOT NULL,
-    provider_npi   text NOT NULL,
-    PRIMARY KEY (customer_id, claim_id)
-);
+-- The 14 upload columns, typed and constrained as driftline.claims defines them (its own columns dropped).
+CREATE TABLE bench.claims_copy (LIKE driftline.claims INCLUDING CONSTRAINTS INCLUDING INDEXES);
+ALTER TABLE bench.claims_copy DROP COLUMN cpt_group, DROP COLUMN upload_id, DROP COLUMN line_no,
+    DROP COLUMN updated_at;
 SQL
 
 # The driftline workspace: a copy of the nightly pipeline, rules pointing at the repo's rules/.
