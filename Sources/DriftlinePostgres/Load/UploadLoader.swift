@@ -61,20 +61,19 @@ package struct UploadLoader {
         self.logger = logger
     }
 
-    static let stagingColumns = [
-        "line_no", "dup_candidate", "reject_rule", "reject_column", "reject_message",
+    /// The 15 claim columns, in the order ``ClaimEncoder`` writes them.
+    static let claimColumnList = [
         "customer_id", "claim_id", "payer", "cpt_code", "cpt_group", "service_date", "submitted_date",
         "decided_date", "outcome", "denial_reason", "billed_amount", "allowed_amount", "paid_amount",
         "patient_ref", "provider_npi",
     ]
 
-    static let directColumns =
-        claimColumns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        + ["upload_id", "line_no"]
+    static let claimColumns = claimColumnList.joined(separator: ", ")
 
-    static let claimColumns =
-        "customer_id, claim_id, payer, cpt_code, cpt_group, service_date, submitted_date, decided_date, outcome, "
-        + "denial_reason, billed_amount, allowed_amount, paid_amount, patient_ref, provider_npi"
+    static let stagingColumns =
+        ["line_no", "dup_candidate", "reject_rule", "reject_column", "reject_message"] + claimColumnList
+
+    static let directColumns = claimColumnList + ["upload_id", "line_no"]
 
     /// Loads `file` inside the caller's open transaction. Writes the analyst's reject report to
     /// `rejectReport` as it goes. Throws only for database or I/O failures (the caller rolls back);
