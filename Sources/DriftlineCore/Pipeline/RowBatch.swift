@@ -9,7 +9,7 @@ package final class RowBatch: @unchecked Sendable {
     struct Entry {
         var claim: ClaimRow
         var raw: UnsafeBufferPointer<UInt8>
-        /// ``DuplicateFilter/hash(_:)`` of the claim id, or 0 when the row has none.
+        /// ``DuplicateFilter/hash(_:)`` of the claim id; 0 when the row has none or no one asked for it.
         var claimHash: UInt64
         /// The format pass could read the row's fields (rules may run on it).
         var usable: Bool
@@ -82,7 +82,7 @@ package final class RowBatch: @unchecked Sendable {
     }
 
     /// Appends `record` (after ``reserve(for:)``) with the typed row the format pass filled from it.
-    func append(_ claim: ClaimRow, record: CSVRecord, usable: Bool) {
+    func append(_ claim: ClaimRow, record: CSVRecord, usable: Bool, claimHash: UInt64) {
         var rejected = false
         var warned = false
         for index in (count == 0 ? 0 : Int(entries[count - 1].findingsEnd))..<findings.count {
@@ -108,7 +108,7 @@ package final class RowBatch: @unchecked Sendable {
             to: Entry(
                 claim: claim,
                 raw: UnsafeBufferPointer(start: raw, count: record.raw.count),
-                claimHash: claim.bytes(.claimID).map(DuplicateFilter.hash) ?? 0,
+                claimHash: claimHash,
                 usable: usable,
                 rejected: rejected,
                 warned: warned,

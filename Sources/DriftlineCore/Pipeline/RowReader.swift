@@ -5,13 +5,16 @@ final class RowReader: @unchecked Sendable {
     // thread, or the validator itself when it reads inline).
     private let reader: CSVReader
     private let format: ClaimFormat
+    /// Whether rows carry their claim id's ``DuplicateFilter`` hash (only when the validator flags repeats).
+    private let hashesClaimIDs: Bool
     /// A record read while the previous batch was full: it starts the next one.
     private var pending: CSVRecord?
     private var end: RowBatch.End?
 
-    init(reader: CSVReader, format: ClaimFormat) {
+    init(reader: CSVReader, format: ClaimFormat, hashesClaimIDs: Bool) {
         self.reader = reader
         self.format = format
+        self.hashesClaimIDs = hashesClaimIDs
     }
 
     /// Refills `batch` with the next rows; the last batch carries how the input ended.
@@ -45,7 +48,8 @@ final class RowReader: @unchecked Sendable {
             }
             var claim = ClaimRow(line: record.line, base: record.base)
             let usable = format.check(record, into: &claim, findings: &batch.findings)
-            batch.append(claim, record: record, usable: usable)
+            let claimHash = hashesClaimIDs ? claim.bytes(.claimID).map(DuplicateFilter.hash) ?? 0 : 0
+            batch.append(claim, record: record, usable: usable, claimHash: claimHash)
         }
     }
 }

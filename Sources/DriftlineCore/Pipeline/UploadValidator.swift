@@ -71,7 +71,8 @@ package final class UploadValidator {
         header = try ClaimHeader(record: headerRecord)
         let rows = RowReader(
             reader: reader,
-            format: ClaimFormat(header: header, expectedCustomer: expectedCustomer, groups: groups)
+            format: ClaimFormat(header: header, expectedCustomer: expectedCustomer, groups: groups),
+            hashesClaimIDs: flagsDuplicates
         )
         if reading.readsAhead {
             feed = .readAhead(
