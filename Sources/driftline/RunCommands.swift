@@ -47,14 +47,7 @@ struct RunCommand: ParsableCommand {
         if let rules { config.rules = rules }
         if let settleSeconds { config.settleSeconds = settleSeconds }
         let day = try parseDate(asOf)
-        let url: String
-        do { url = try Database.url() } catch {
-            try finish(
-                RunResult(runID: nil, status: .databaseUnavailable, message: SafeMessage(trusted: "\(error)")),
-                logging,
-                logged: false
-            )
-        }
+        let url = try databaseURL(logging)
         var options = PipelineRunner.Options()
         options.worker = worker
         options.waitSeconds = wait
@@ -79,14 +72,7 @@ struct ResumeCommand: ParsableCommand {
         var options = PipelineRunner.Options()
         options.waitSeconds = wait
         options.showProgress = true
-        let url: String
-        do { url = try Database.url() } catch {
-            try finish(
-                RunResult(runID: nil, status: .databaseUnavailable, message: SafeMessage(trusted: "\(error)")),
-                logging,
-                logged: false
-            )
-        }
+        let url = try databaseURL(logging)
         let result = PipelineRunner(databaseURL: url, logger: logging.makeLogger(), options: options).resume(
             runID: runID
         )
@@ -110,18 +96,22 @@ struct RerunCommand: ParsableCommand {
     func run() throws {
         var options = PipelineRunner.Options()
         options.waitSeconds = wait
-        let url: String
-        do { url = try Database.url() } catch {
-            try finish(
-                RunResult(runID: nil, status: .databaseUnavailable, message: SafeMessage(trusted: "\(error)")),
-                logging,
-                logged: false
-            )
-        }
+        let url = try databaseURL(logging)
         let result = PipelineRunner(databaseURL: url, logger: logging.makeLogger(), options: options)
             .rerun(runID: runID, stage: stage, downstream: downstream)
         printSummary(result)
         try finish(result, logging, logged: true)
+    }
+}
+
+/// The database to run against, or the end of the command (exit 69) when there is none.
+func databaseURL(_ logging: LoggingOptions) throws -> String {
+    do { return try Database.url() } catch {
+        try finish(
+            RunResult(runID: nil, status: .databaseUnavailable, message: SafeMessage(trusted: "\(error)")),
+            logging,
+            logged: false
+        )
     }
 }
 
