@@ -25,7 +25,13 @@ package struct LoadStage: PipelineStage {
     package func run(_ context: StageContext) throws -> [String: Int64]? {
         let config = context.config
         let logger = context.logger
-        let scan = try InboxScanner(inbox: config.inbox, settleSeconds: config.settleSeconds).scan()
+        // Profiles are read strictly before any file is touched: a typo stops the run (exit 78).
+        let profiles = try CustomerProfiles.load(directory: CustomerProfile.directory(besidePipelineFile: config.file))
+        var scan = try InboxScanner(inbox: config.inbox, settleSeconds: config.settleSeconds).scan()
+        let notUploads = scan.candidates.filter {
+            !profiles.profile(for: $0.customerID).acceptsUpload(named: $0.fileName)
+        }
+        scan.candidates.removeAll { !profiles.profile(for: $0.customerID).acceptsUpload(named: $0.fileName) }
         for problem in scan.problems {
             logger.warning(
                 "inbox entry skipped",
@@ -36,6 +42,10 @@ package struct LoadStage: PipelineStage {
             logger.info("files still settling, left for a later run", metadata: ["files": .safe(scan.unsettled.count)])
         }
         var counters: [String: Int64] = ["files_skipped": Int64(scan.problems.count)]
+        for candidate in notUploads {
+            fileNotAnUpload(candidate, profile: profiles.profile(for: candidate.customerID), context: context)
+            counters["files_skipped", default: 0] += 1
+        }
         removeOrphanedReports(config, context: context)
 
         // 1. Register what is in the inbox (content-addressed, so concurrent workers agree).
@@ -87,7 +97,7 @@ package struct LoadStage: PipelineStage {
         let loader = UploadLoader(rules: rules, groups: groups, maxRejectRate: config.maxRejectRate, logger: logger)
         while true {
             let done = try context.retry.run(logger: logger, operation: "load upload") { _ in
-                try loadNext(loader: loader, context: context)
+                try loadNext(loader: loader, profiles: profiles, context: context)
             }
             if !done { break }
         }
@@ -159,12 +169,45 @@ package struct LoadStage: PipelineStage {
         ((root as NSString).appendingPathComponent(customer) as NSString).appendingPathComponent(CivilDate.format(day))
     }
 
+    /// Moves a file that is not an upload (by its name: not `.csv`/`.csv.zst`, nor a name the customer's
+    /// profile declares) to `rejected/<customer>/`, unread, with a reject report saying why.
+    private func fileNotAnUpload(_ candidate: InboxScanner.Candidate, profile: CustomerProfile, context: StageContext) {
+        let folder = (context.config.rejected as NSString).appendingPathComponent(candidate.customerID)
+        let message = SafeMessage(
+            trusted: "not an upload: a customer folder takes files named "
+                + profile.uploadExtensions.map { "*" + $0 }.joined(separator: ", ")
+        )
+        do {
+            let moved = try FileMover.move(candidate.path, into: folder)
+            let report = try RejectReportWriter(
+                path: FileMover.uniquePath(in: folder, name: (moved as NSString).lastPathComponent + ".rejects.csv")
+            )
+            try report.add(
+                finding: Finding(line: 0, column: nil, ruleID: "upload.file_type", severity: .error, message: message)
+            )
+            try report.close()
+            context.logger.warning(
+                "not an upload, moved to rejected",
+                metadata: [
+                    "file": .safe(SafeText(candidate.path)), "moved_to": .safe(SafeText(moved)),
+                    "reason": .safe(message),
+                ]
+            )
+        } catch {
+            context.logger.error(
+                "not an upload, and it could not be moved: left in place",
+                metadata: ["file": .safe(SafeText(candidate.path)), "reason": .safe(message)]
+            )
+        }
+    }
+
     /// Claims and loads one queued file; `false` when the queue is empty.
-    private func loadNext(loader: UploadLoader, context: StageContext) throws -> Bool {
+    private func loadNext(loader: UploadLoader, profiles: CustomerProfiles, context: StageContext) throws -> Bool {
         let connection = try context.connections.connection()
         let config = context.config
         let result: (InboxQueue.Entry, LoadOutcome?)? = try connection.transaction {
-            guard let entry = try InboxQueue.claimNext(on: connection) else { return nil }
+            guard var entry = try InboxQueue.claimNext(on: connection) else { return nil }
+            entry.file.profile = profiles.profile(for: entry.file.customerID)
             guard FileManager.default.fileExists(atPath: entry.file.path) else {
                 try InboxQueue.complete(entry, uploadID: nil, on: connection)
                 return (entry, nil)
@@ -186,7 +229,7 @@ package struct LoadStage: PipelineStage {
                 on: connection
             )
             try rejectReport.close()
-            if outcome.rowsRejected == 0 && outcome.error == nil {
+            if rejectReport.rowsWritten == 0 {
                 try? FileManager.default.removeItem(atPath: rejectsPath)
             }
             // The validation report (positions and rules only), staged before the commit it describes.
@@ -236,9 +279,7 @@ package struct LoadStage: PipelineStage {
             "rows.read": .safe(outcome.rowsRead), "rows.loaded": .safe(outcome.rowsLoaded),
             "rows.rejected": .safe(outcome.rowsRejected), "rows.warned": .safe(outcome.rowsWarned),
         ]
-        if !outcome.unknownColumns.isEmpty {
-            metadata["columns.ignored"] = .safe(SafeText(outcome.unknownColumns.joined(separator: ",")))
-        }
+        if let ignored = outcome.unknownColumnsSummary { metadata["columns.ignored"] = .safe(ignored) }
         do {
             let moved = try FileMover.move(entry.file.path, into: folder)
             metadata["moved_to"] = .safe(SafeText(moved))

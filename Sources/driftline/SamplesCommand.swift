@@ -20,12 +20,23 @@ struct SamplesCommand: ParsableCommand {
         @Option(help: "Random seed: the same seed writes the same bytes.") var seed: UInt64 = 1
         @Option(help: "Fraction of rows made bad on purpose (listed in dirty-lines.csv).") var dirty: Double = 0
         @Flag(help: "Plant denial-rate and decision-time drift (ground truth in drift-truth.csv).") var drift = false
+        @Option(
+            help: """
+                canonical: the format's own spellings; realistic: payer names and codes as customers' systems \
+                export them; mapped: the realistic content in a customer's own format (Windows-1252, '|', \
+                US dates and amounts, its header names), with OUT/profiles/<customer>.yaml.
+                """
+        )
+        var style: String = "canonical"
         @Option(name: .customLong("as-of"), help: "Business date the data ends before, YYYY-MM-DD.") var asOf =
             "2026-11-21"
 
         func run() throws {
             guard let day = CivilDate.parse(asOf) else { throw ValidationError("--as-of must be YYYY-MM-DD") }
             guard (0...1).contains(dirty) else { throw ValidationError("--dirty must be between 0 and 1") }
+            guard let style = SampleStyle(rawValue: style) else {
+                throw ValidationError("--style must be canonical, realistic or mapped")
+            }
             let (y, m, d) = CivilDate.civil(day)
             let generator = SampleGenerator(
                 configuration: .init(
@@ -34,7 +45,8 @@ struct SamplesCommand: ParsableCommand {
                     seed: seed,
                     dirtyFraction: dirty,
                     drift: drift,
-                    asOf: (Int(y), Int(m), Int(d))
+                    asOf: (Int(y), Int(m), Int(d)),
+                    style: style
                 )
             )
             let started = Date()

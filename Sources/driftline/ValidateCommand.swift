@@ -16,6 +16,8 @@ struct ValidateCommand: ParsableCommand {
     @Option(help: "Check every row's customer_id against this customer (the tenant guard).") var customer: String?
     @Option(name: .customLong("as-of"), help: "Date that relative rule bounds count from (default: today, UTC).")
     var asOf: String?
+    @Option(help: "A customer profile (pipelines/profiles/<customer>.yaml): encoding, delimiter, formats, headers.")
+    var profile: String?
 
     enum ReportFormat: String, ExpressibleByArgument, CaseIterable { case text, json, html }
 
@@ -23,7 +25,12 @@ struct ValidateCommand: ParsableCommand {
         let day = try parseDate(asOf)
         let groups: CPTGroups
         let book: RuleBook
+        var customerProfile = CustomerProfile.standard
         do {
+            if let profile {
+                let text = try String(contentsOfFile: profile, encoding: .utf8)
+                customerProfile = try CustomerProfile.parse(text, file: profile)
+            }
             groups = try CPTGroups.load(from: URL(fileURLWithPath: rules).appendingPathComponent("cpt_groups.yaml"))
             book = try RuleBook.load(directory: URL(fileURLWithPath: rules), groups: groups, asOf: day)
         } catch {
@@ -32,7 +39,9 @@ struct ValidateCommand: ParsableCommand {
         }
         let validator = OfflineValidator(rules: book, groups: groups)
         var reports = ValidationReportSet()
-        for file in files { reports.append(validator.validate(path: file, customer: customer)) }
+        for file in files {
+            reports.append(validator.validate(path: file, customer: customer, profile: customerProfile))
+        }
         let text =
             switch format {
             case .text: reports.renderText()

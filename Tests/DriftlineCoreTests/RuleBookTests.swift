@@ -16,7 +16,7 @@ import Testing
     }
 
     static func hits(_ book: RuleBook, _ values: [ClaimColumn: String]) -> [RuleHit] {
-        ClaimRowFixture.withRow(values) { row in
+        ClaimRowFixture.withRow(values, payers: book.payers) { row in
             var hits: [RuleHit] = []
             book.evaluate(row, into: &hits)
             return hits
@@ -411,10 +411,30 @@ import Testing
 
     @Test func shippedRulesLoadAndAcceptAValidRow() throws {
         let book = try RuleBook.load(directory: Self.repositoryRules, groups: ClaimRowFixture.groups, asOf: Self.asOf)
-        #expect(book.count >= 15)
+        #expect(book.count >= 12)
         #expect(Self.failures(book, ClaimRowFixture.valid) == [])
         #expect(Self.failures(book, Self.row([.payer: "MEDICARE"])) == [])
-        #expect(Self.failures(book, Self.row([.payer: "MEDICARE", .cptCode: "99999"])) == ["medicare-cpt-covered"])
+        // Pending claims: 0.00 or nothing paid is valid; money paid is the error.
+        let pending: Row = [.outcome: "pending", .decidedDate: nil, .allowedAmount: "0.00", .paidAmount: "0.00"]
+        #expect(Self.failures(book, Self.row(pending)) == [])
+        #expect(Self.failures(book, Self.row(pending.merging([.paidAmount: nil]) { $1 })) == [])
+        #expect(
+            Self.failures(book, Self.row(pending.merging([.allowedAmount: "80.00", .paidAmount: "10.00"]) { $1 }))
+                == ["pending-no-paid-amount"]
+        )
+        // Paid lines carry adjustment codes; denial codes come with or without the hyphen.
+        #expect(Self.failures(book, Self.row([.denialReason: "CO-45"])) == [])
+        let denied: Row = [.outcome: "denied", .paidAmount: "0.00", .allowedAmount: "0.00"]
+        #expect(Self.failures(book, Self.row(denied.merging([.denialReason: "CO97"]) { $1 })) == [])
+        // Payer scopes match every spelling of the canonical payer.
+        for spelling in ["MEDICARE", "Medicare", "medicare part b", "Original Medicare"] {
+            #expect(
+                Self.failures(book, Self.row(denied.merging([.denialReason: "CR-4", .payer: spelling]) { $1 }))
+                    == ["government-carc-group"],
+                "\(spelling)"
+            )
+        }
+        #expect(Self.failures(book, Self.row(denied.merging([.denialReason: "CR-4", .payer: "Aetna"]) { $1 })) == [])
         #expect(
             Self.failures(book, Self.row([.outcome: "denied", .paidAmount: "0.00", .allowedAmount: "0.00"]))
                 == ["denied-needs-carc"]

@@ -104,6 +104,8 @@ import Testing
         text += "short,row\n"
         text += row + "\n" + row + "\n"
         text += String(repeating: Claims.row(901, customer: "lakeview-health") + "\n", count: 40)
+        text +=
+            Claims.row(903, customer: "lakeview-health").replacingOccurrences(of: "AETNA", with: "Regional Plan") + "\n"
         text += Claims.row(902, customer: "lakeview-health", patient: String(repeating: "x", count: 3000))
         return Array(text.utf8)
     }()

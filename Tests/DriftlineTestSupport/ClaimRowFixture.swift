@@ -43,6 +43,7 @@ package enum ClaimRowFixture {
         _ values: [ClaimColumn: String],
         line: Int = 2,
         groups: CPTGroups = ClaimRowFixture.groups,
+        payers: PayerDirectory = .empty,
         _ body: (borrowing ClaimRow) throws -> R
     ) rethrows -> R {
         var buffer: [UInt8] = []
@@ -66,6 +67,7 @@ package enum ClaimRowFixture {
             if let text = values[.outcome] {
                 row.outcome = Outcome.allCases.first { $0.description == text.lowercased() }
             }
+            if let bytes = row.bytes(.payer) { row.payer = payers.canonicalIndex(bytes) }
             if let bytes = row.bytes(.cptCode), let key = CPTCode.key(bytes) {
                 row.cptKey = key
                 row.cptGroup = groups.group(forKey: key)

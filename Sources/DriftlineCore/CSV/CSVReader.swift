@@ -94,8 +94,18 @@ package final class CSVReader {
     private var rawCapacity: Int
     private var rawCount = 0
 
-    package init(source: any ByteSource, chunkSize: Int = 256 * 1024, maxRecordBytes: Int = 1 << 20) {
+    /// The field separator (`,` unless a customer profile says otherwise).
+    private let delimiter: UInt8
+
+    /// - Parameter delimiter: the field separator byte: `,`, `|`, `;` or a tab.
+    package init(
+        source: any ByteSource,
+        delimiter: UInt8 = 0x2C,
+        chunkSize: Int = 256 * 1024,
+        maxRecordBytes: Int = 1 << 20
+    ) {
         self.source = source
+        self.delimiter = delimiter
         self.maxRecordBytes = maxRecordBytes
         chunk = .allocate(byteCount: chunkSize, alignment: 16)
         fieldBytesCapacity = 4096
@@ -104,7 +114,7 @@ package final class CSVReader {
         offsets = .allocate(capacity: offsetsCapacity)
         rawCapacity = 4096
         raw = .allocate(capacity: rawCapacity)
-        Self.initParser(&parser)
+        Self.initParser(&parser, delimiter: delimiter)
     }
 
     deinit {
@@ -115,9 +125,10 @@ package final class CSVReader {
         raw.deallocate()
     }
 
-    private static func initParser(_ parser: inout csv_parser) {
+    private static func initParser(_ parser: inout csv_parser, delimiter: UInt8) {
         _ = csv_init(&parser, UInt8(CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL))
         csv_set_space_func(&parser) { _ in 0 }
+        csv_set_delim(&parser, delimiter)
     }
 
     /// The number of physical lines consumed so far.
@@ -195,7 +206,7 @@ package final class CSVReader {
         }
     }
 
-    /// Splits the line just copied to `raw` (`length` bytes, ending in LF) on commas, exactly as libcsv
+    /// Splits the line just copied to `raw` (`length` bytes, ending in LF) on the delimiter, exactly as libcsv
     /// would in this configuration (strict, no trimming, empty = NULL), when it holds no quote and no CR
     /// other than a CRLF terminator and is not blank. Returns `false`, with nothing recorded, otherwise:
     /// then libcsv parses the line (quoted fields, stray quotes, bare CRs, blank lines).
@@ -207,9 +218,10 @@ package final class CSVReader {
         fieldCount = 0
         var fieldStart = 0
         var index = 0
+        let delimiter = self.delimiter
         while index < end {
             let byte = raw[index]
-            if byte == 0x2C {
+            if byte == delimiter {
                 appendOffset(fieldStart, index &- fieldStart)
                 fieldStart = index &+ 1
             } else if byte == 0x22 || byte == 0x0D {
@@ -313,7 +325,7 @@ package final class CSVReader {
     private func resetParser() {
         csv_free(&parser)
         parser = csv_parser()
-        Self.initParser(&parser)
+        Self.initParser(&parser, delimiter: delimiter)
     }
 
     private func appendRaw(_ bytes: UnsafePointer<UInt8>, _ count: Int) throws(CSVFileError) {

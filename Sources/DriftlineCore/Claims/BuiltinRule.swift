@@ -14,6 +14,7 @@ package enum BuiltinRule: String, CaseIterable, Sendable, LogSafe {
     case cptCode = "format.cpt_code"
     case tenant = "tenant.customer_id"
     case duplicateClaim = "duplicate.claim_id"
+    case unknownPayer = "payer.unknown"
 
     package var description: String { rawValue }
 
@@ -21,10 +22,11 @@ package enum BuiltinRule: String, CaseIterable, Sendable, LogSafe {
         switch self {
         case .structure: "malformed CSV quoting on this line (a stray or unescaped quote)"
         case .columnCount: "the row does not have as many fields as the header"
-        case .encoding: "not valid UTF-8"
+        case .encoding: "not valid text in the upload's encoding (UTF-8 unless the customer profile says otherwise)"
         case .nul: "contains a NUL byte"
         case .required: "required value is empty"
-        case .date: "not a real calendar date in YYYY-MM-DD form"
+        case .date:
+            "not a real calendar date in the upload's date format (YYYY-MM-DD unless the customer profile says otherwise)"
         case .amount: "not a non-negative decimal amount with at most 2 decimal places"
         case .negativeAmount: "amount is negative"
         case .outcome: "outcome must be paid, denied or pending"
@@ -33,12 +35,23 @@ package enum BuiltinRule: String, CaseIterable, Sendable, LogSafe {
         case .cptCode: "not a CPT code (5 digits, or 4 digits and F, T, U or M)"
         case .tenant: "customer_id differs from the customer folder the file was dropped in"
         case .duplicateClaim: "claim_id repeats an earlier line of this file"
+        case .unknownPayer:
+            "payer name is not on the payer list (rules/payer_names.yaml): loaded as written; first line with this name"
         }
     }
 
-    /// This rule's finding (always an error) at `line`, blaming `column`.
+    /// Every built-in rule rejects its row, except ``unknownPayer`` (reported only).
+    package var severity: Severity { self == .unknownPayer ? .info : .error }
+
+    /// This rule's finding at `line`, blaming `column`.
     @inline(__always)
     package func finding(line: Int, column: ClaimColumn?, message: SafeMessage? = nil) -> Finding {
-        Finding(line: line, column: column?.name, ruleID: rawValue, severity: .error, message: message ?? self.message)
+        Finding(
+            line: line,
+            column: column?.name,
+            ruleID: rawValue,
+            severity: severity,
+            message: message ?? self.message
+        )
     }
 }

@@ -4,11 +4,24 @@ package struct ClaimFormat: Sendable {
     /// The customer the file's folder names: every row's `customer_id` must match it (tenant guard).
     package let expectedCustomer: [UInt8]?
     package let groups: CPTGroups
+    /// Resolves payer names to canonical ids (``ClaimRow/payer``).
+    package let payers: PayerDirectory
+    package let dateFormat: DateFormat
+    package let amountStyle: AmountStyle
 
-    package init(header: ClaimHeader, expectedCustomer: String?, groups: CPTGroups) {
+    package init(
+        header: ClaimHeader,
+        expectedCustomer: String?,
+        groups: CPTGroups,
+        payers: PayerDirectory = .empty,
+        profile: CustomerProfile = .standard
+    ) {
         self.header = header
         self.expectedCustomer = expectedCustomer.map { Array($0.utf8) }
         self.groups = groups
+        self.payers = payers
+        dateFormat = profile.dateFormat
+        amountStyle = profile.amounts
     }
 
     /// Fills `row` from `record`, appending a finding per format violation. Returns `false` when the
@@ -49,15 +62,17 @@ package struct ClaimFormat: Sendable {
                     row.slices[column.rawValue] = .empty
                 } else if bytes.count > column.maxBytes {
                     findings.append(finding(.length, line: record.line, column: column))
+                } else if column == .payer {
+                    row.payer = payers.canonicalIndex(bytes)
                 }
             case .date:
-                if let days = CivilDate.parse(bytes) {
+                if let days = CivilDate.parse(bytes, format: dateFormat) {
                     row.dates[column.dateSlot!] = days
                 } else {
                     findings.append(finding(.date, line: record.line, column: column))
                 }
             case .amount:
-                switch Amount.parse(bytes) {
+                switch Amount.parse(bytes, style: amountStyle) {
                 case .cents(let cents): row.amounts[column.amountSlot!] = cents
                 case .negative: findings.append(finding(.negativeAmount, line: record.line, column: column))
                 case .invalid: findings.append(finding(.amount, line: record.line, column: column))

@@ -27,6 +27,8 @@ package struct ClaimRow {
     package var outcome: Outcome?
     /// Index into the CPT group table (``CPTGroups``), when the code falls in a known section.
     package var cptGroup: Int16?
+    /// The payer's canonical index in the run's ``PayerDirectory``; `nil` when the name is not listed.
+    package var payer: Int16?
     /// The CPT code as a sortable key (``CPTCode/key(_:)``), or -1 when it is not a well-formed code.
     package var cptKey: Int32
 
@@ -41,6 +43,7 @@ package struct ClaimRow {
         self.amounts = InlineArray(repeating: Self.noAmount)
         self.outcome = nil
         self.cptGroup = nil
+        self.payer = nil
         self.cptKey = -1
     }
 

@@ -4,6 +4,8 @@ package struct UploadError: Error, LogSafe {
         case emptyFile = "empty_file"
         case headerOnly = "header_only"
         case malformedHeader = "malformed_header"
+        /// The first row is a claim, not a header.
+        case noHeader = "no_header"
         case missingColumn = "missing_column"
         case malformedCSV = "malformed_csv"
         case unreadable = "unreadable"

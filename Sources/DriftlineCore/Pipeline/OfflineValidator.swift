@@ -14,7 +14,11 @@ package struct OfflineValidator {
     }
 
     /// Validates one file. `customer` turns on the tenant guard (every row's customer_id must match).
-    package func validate(path: String, customer: String? = nil) -> ValidationReport {
+    package func validate(
+        path: String,
+        customer: String? = nil,
+        profile: CustomerProfile = .standard
+    ) -> ValidationReport {
         var report = ValidationReport(file: SafeText(path), maxFailuresPerRule: maxFailuresPerRule)
         var candidates: [(line: Int, hash: UInt64)] = []
         do {
@@ -22,7 +26,8 @@ package struct OfflineValidator {
                 source: try openUpload(path: path),
                 expectedCustomer: customer,
                 rules: rules,
-                groups: groups
+                groups: groups,
+                profile: profile
             )
             while let row = try validator.next() {
                 for finding in validator.findings { report.add(finding) }
@@ -32,7 +37,12 @@ package struct OfflineValidator {
                 }
             }
             if !candidates.isEmpty {
-                for line in try confirmDuplicates(path: path, header: validator.header, candidates: candidates) {
+                for line in try confirmDuplicates(
+                    path: path,
+                    profile: profile,
+                    header: validator.header,
+                    candidates: candidates
+                ) {
                     report.add(BuiltinRule.duplicateClaim.finding(line: line, column: .claimID))
                     report.markRejected()
                 }
@@ -71,13 +81,17 @@ package struct OfflineValidator {
     /// Second pass over a file, only for the lines the filter flagged: which repeat an earlier claim_id exactly.
     private func confirmDuplicates(
         path: String,
+        profile: CustomerProfile,
         header: ClaimHeader,
         candidates: [(line: Int, hash: UInt64)]
     ) throws -> [Int] {
         let hashes = Set(candidates.map(\.hash))
         let candidateLines = Set(candidates.map(\.line))
         guard let index = header.index(of: .claimID) else { return [] }
-        let reader = CSVReader(source: try openUpload(path: path))
+        let reader = CSVReader(
+            source: TranscodingByteSource.wrap(try openUpload(path: path), encoding: profile.encoding),
+            delimiter: profile.delimiter
+        )
         _ = try reader.next()  // header
         // Claim ids whose hash is a candidate's: at most a few per candidate, kept as bytes.
         var seen: [UInt64: [[UInt8]]] = [:]

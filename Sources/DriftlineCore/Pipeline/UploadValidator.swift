@@ -23,6 +23,13 @@ package final class UploadValidator {
     /// Rows read so far (records after the header).
     @exclusivity(unchecked) package private(set) var rowsRead = 0
 
+    /// The row last returned by ``next()`` is the first to carry a payer name not on the payer list.
+    @exclusivity(unchecked) package private(set) var rowIntroducesUnknownPayer = false
+    /// Payer names not on the payer list seen so far (a finding for the first row of each).
+    @exclusivity(unchecked) private var unknownPayers: Set<[UInt8]> = []
+    private let tracksUnknownPayers: Bool
+    private static let maxUnknownPayers = 1000
+
     /// Whether ``Row/duplicateCandidate`` is computed (a loader that lets the primary key find
     /// repeats turns it off).
     private let flagsDuplicates: Bool
@@ -55,23 +62,37 @@ package final class UploadValidator {
     }
 
     /// Opens the upload and reads its header.
+    ///
+    /// - Parameter profile: the customer's encoding, delimiter, date and amount styles and header names.
     package init(
         source: any ByteSource,
         expectedCustomer: String?,
         rules: RuleBook?,
         groups: CPTGroups,
+        profile: CustomerProfile = .standard,
         flagsDuplicates: Bool = true,
         reading: Reading = .automatic
     ) throws(UploadError) {
         self.flagsDuplicates = flagsDuplicates
-        let reader = CSVReader(source: source)
+        let payers = rules?.payers ?? .empty
+        tracksUnknownPayers = !payers.isEmpty
+        let reader = CSVReader(
+            source: TranscodingByteSource.wrap(source, encoding: profile.encoding),
+            delimiter: profile.delimiter
+        )
         let headerRecord: CSVRecord?
         do { headerRecord = try reader.next() } catch { throw UploadError(error) }
         guard let headerRecord else { throw UploadError(.emptyFile, line: 1, "the file is empty: no header row") }
-        header = try ClaimHeader(record: headerRecord)
+        header = try ClaimHeader(record: headerRecord, columns: profile.columns)
         let rows = RowReader(
             reader: reader,
-            format: ClaimFormat(header: header, expectedCustomer: expectedCustomer, groups: groups),
+            format: ClaimFormat(
+                header: header,
+                expectedCustomer: expectedCustomer,
+                groups: groups,
+                payers: payers,
+                profile: profile
+            ),
             hashesClaimIDs: flagsDuplicates
         )
         if reading.readsAhead {
@@ -179,11 +200,25 @@ package final class UploadValidator {
                 }
             }
         }
+        rowIntroducesUnknownPayer = false
+        if tracksUnknownPayers, entry.pointee.usable, entry.pointee.claim.payer == nil {
+            noteUnknownPayer(entry.pointee.claim)
+        }
         var candidate = false
         if flagsDuplicates, !rejected, entry.pointee.claim.bytes(.claimID) != nil {
             candidate = duplicates.insert(hash: entry.pointee.claimHash)
         }
         return Row(entry: entry, rejected: rejected, warned: warned, duplicateCandidate: candidate)
+    }
+
+    /// Reports a payer name that is not on the payer list on the first row that carries it (an info
+    /// finding: the row loads with the name as written). The name itself stays in the row.
+    private func noteUnknownPayer(_ claim: borrowing ClaimRow) {
+        guard let bytes = claim.bytes(.payer), unknownPayers.count < Self.maxUnknownPayers else { return }
+        if unknownPayers.insert(Array(bytes)).inserted {
+            findings.append(BuiltinRule.unknownPayer.finding(line: claim.line, column: .payer))
+            rowIntroducesUnknownPayer = true
+        }
     }
 
     /// Rows between a duplicate-filter prefetch and its probe (enough for the load to arrive).

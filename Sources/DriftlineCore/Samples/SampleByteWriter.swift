@@ -122,6 +122,36 @@ final class SampleByteWriter {
         digits(Int(civil.day), width: 2)
     }
 
+    /// A date as `MM/DD/YYYY`.
+    @inline(__always)
+    func usDate(_ days: Int) {
+        let civil = CivilDate.civil(Int32(days))
+        digits(Int(civil.month), width: 2)
+        byte(UInt8(ascii: "/"))
+        digits(Int(civil.day), width: 2)
+        byte(UInt8(ascii: "/"))
+        digits(Int(civil.year), width: 4)
+    }
+
+    /// An amount in cents as `$1,234.50` (negative: `($1,234.50)`).
+    func usCents(_ value: Int64) {
+        let negative = value < 0
+        let v = negative ? -value : value
+        if negative { byte(UInt8(ascii: "(")) }
+        byte(UInt8(ascii: "$"))
+        let whole = Int(v / 100)
+        if whole >= 1000 {
+            digits(whole / 1000, width: 1)
+            byte(UInt8(ascii: ","))
+            digits(whole % 1000, width: 3)
+        } else {
+            digits(whole, width: 1)
+        }
+        byte(UInt8(ascii: "."))
+        digits(Int(v % 100), width: 2)
+        if negative { byte(UInt8(ascii: ")")) }
+    }
+
     private static let hexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
 
     /// `value` as `width` upper-case hex digits (low bits).

@@ -23,6 +23,11 @@ struct SampleClaim {
     var patient: UInt32
     /// Ten decimal digits.
     var npi: UInt64
+    /// Realistic style: which spelling of the payer, which adjustment code on a paid line (-1: none),
+    /// a CARC code written without its hyphen.
+    var spelling = 0
+    var adjustment = -1
+    var compactReason = false
 
     // Defects (dirty lines only).
     var emptyClaimID = false

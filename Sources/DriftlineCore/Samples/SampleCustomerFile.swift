@@ -14,6 +14,13 @@ struct SampleCustomerFile {
     private let npis: [UInt64]
     private let patientSalt: UInt64
     private let patientPool: Int
+    private let style: SampleStyle
+    /// Per catalog payer, its spellings as the file writes them (realistic styles), else its catalog name.
+    private let payerSpellings: [[[UInt8]]]
+    private let delimiter: UInt8
+    /// Catalog indices of government payers.
+    private let governmentPayers: Set<Int>
+    private static let correctionGroup = Array("CR".utf8)
 
     private static let comma = UInt8(ascii: ",")
     private static let newline = UInt8(ascii: "\n")
@@ -25,8 +32,27 @@ struct SampleCustomerFile {
         "2026-02-30", "2025-02-29", "2025-04-31", "2025-11-31", "2026-06-31", "2025-09-31",
     ].map { Array($0.utf8) }
 
-    init(model: SampleModel, customerIndex: Int, customerID: String, rows: Int, seed: UInt64) {
+    init(
+        model: SampleModel,
+        customerIndex: Int,
+        customerID: String,
+        rows: Int,
+        seed: UInt64,
+        style: SampleStyle = .canonical
+    ) {
         self.model = model
+        self.style = style
+        delimiter = style == .mapped ? UInt8(ascii: "|") : Self.comma
+        governmentPayers = Set(
+            model.payerNames.indices.filter {
+                ["MEDICARE", "MEDICAID", "TRICARE"].contains(String(decoding: model.payerNames[$0], as: UTF8.self))
+            }
+        )
+        payerSpellings = model.payerNames.map { name in
+            let catalog = String(decoding: name, as: UTF8.self)
+            guard style.realisticContent, let spellings = SampleStyle.spellings[catalog] else { return [name] }
+            return spellings.map { style == .mapped ? SampleStyle.windows1252($0) : Array($0.utf8) }
+        }
         self.customerID = Array(customerID.utf8)
         var prefix = "C"
         let tag = SampleRandom.mix(seed ^ 0x5EED_7A6) & 0xFF_FFFF
@@ -83,7 +109,7 @@ struct SampleCustomerFile {
         report: (Int, SampleDirtyKind) throws(SampleGeneratorError) -> Void
     ) throws(SampleGeneratorError) {
         let writer = try SampleByteWriter(url: url)
-        try writer.text(SampleGenerator.header + "\n")
+        try writer.text((style == .mapped ? SampleStyle.mappedHeader : SampleGenerator.header) + "\n")
         var remainingDirty = min(dirty, rows)
         var cleanCount = 0
         var duplicateSource = 0
@@ -166,7 +192,25 @@ struct SampleCustomerFile {
                 paid = 0
             }
         case .pending:
-            break
+            if style.realisticContent {
+                // As most systems write them: zero until the claim is decided.
+                allowed = 0
+                paid = 0
+            }
+        }
+        var spelling = 0
+        var adjustment = -1
+        var compactReason = false
+        if style.realisticContent {
+            spelling = rng.below(payerSpellings[payer].count)
+            if outcome == .paid, rng.chance(0.3) { adjustment = rng.below(SampleStyle.paidAdjustments.count) }
+            if outcome == .denied {
+                compactReason = rng.chance(0.2)
+                // Government payers do not use the CR group code (rules/payers.yaml).
+                while governmentPayers.contains(payer), model.reasonCodes[reason].starts(with: Self.correctionGroup) {
+                    reason = rng.pick(model.reasonCumulative)
+                }
+            }
         }
 
         let patientIndex = UInt64(rng.below(patientPool))
@@ -187,7 +231,10 @@ struct SampleCustomerFile {
             allowed: allowed,
             paid: paid,
             patient: patient,
-            npi: npi
+            npi: npi,
+            spelling: spelling,
+            adjustment: adjustment,
+            compactReason: compactReason
         )
     }
 
@@ -237,7 +284,7 @@ struct SampleCustomerFile {
     private func serialize(_ claim: SampleClaim, into writer: SampleByteWriter) {
         var first = true
         for column in 0..<14 where column != claim.droppedColumn {
-            if first { first = false } else { writer.byte(Self.comma) }
+            if first { first = false } else { writer.byte(delimiter) }
             switch column {
             case 0:
                 if !claim.emptyClaimID {
@@ -245,7 +292,7 @@ struct SampleCustomerFile {
                     writer.digits(claim.sequence, width: 7)
                 }
             case 1: writer.bytes(customerID)
-            case 2: if !claim.emptyPayer { writer.bytes(model.payerNames[claim.payer]) }
+            case 2: if !claim.emptyPayer { writer.bytes(payerSpellings[claim.payer][claim.spelling]) }
             case 3: writer.bytes(model.procedureCodes[claim.procedure])
             case 4: date(claim.service, slot: 0, claim, writer)
             case 5: date(claim.submitted, slot: 1, claim, writer)
@@ -260,13 +307,24 @@ struct SampleCustomerFile {
                     case .pending: writer.bytes(Self.pendingText)
                     }
                 }
-            case 8: if claim.reason >= 0 { writer.bytes(model.reasonCodes[claim.reason]) }
-            case 9: writer.cents(claim.billed)
-            case 10: if claim.allowed != SampleClaim.noAmount { writer.cents(claim.allowed) }
-            case 11: if claim.paid != SampleClaim.noAmount { writer.cents(claim.paid) }
+            case 8:
+                if claim.reason >= 0 {
+                    let code = model.reasonCodes[claim.reason]
+                    writer.bytes(claim.compactReason ? code.filter { $0 != UInt8(ascii: "-") } : code)
+                } else if claim.adjustment >= 0 {
+                    writer.bytes(SampleStyle.paidAdjustments[claim.adjustment])
+                }
+            case 9: amount(claim.billed, writer)
+            case 10: if claim.allowed != SampleClaim.noAmount { amount(claim.allowed, writer) }
+            case 11: if claim.paid != SampleClaim.noAmount { amount(claim.paid, writer) }
             case 12:
-                writer.byte(UInt8(ascii: "P"))
-                writer.hex(UInt64(claim.patient), width: 8)
+                if style.realisticContent {
+                    // A 16-hex-digit account reference, as many systems export it.
+                    writer.hex(SampleRandom.mix(UInt64(claim.patient) ^ patientSalt), width: 16)
+                } else {
+                    writer.byte(UInt8(ascii: "P"))
+                    writer.hex(UInt64(claim.patient), width: 8)
+                }
             default: writer.digits(Int(claim.npi), width: 10)
             }
         }
@@ -275,6 +333,17 @@ struct SampleCustomerFile {
 
     @inline(__always)
     private func date(_ days: Int, slot: Int, _ claim: SampleClaim, _ writer: SampleByteWriter) {
-        if claim.badDateSlot == slot { writer.bytes(claim.badDateText) } else { writer.date(days) }
+        if claim.badDateSlot == slot {
+            writer.bytes(claim.badDateText)
+        } else if style == .mapped {
+            writer.usDate(days)
+        } else {
+            writer.date(days)
+        }
+    }
+
+    @inline(__always)
+    private func amount(_ cents: Int64, _ writer: SampleByteWriter) {
+        if style == .mapped { writer.usCents(cents) } else { writer.cents(cents) }
     }
 }

@@ -22,6 +22,8 @@ package struct SampleGenerator: Sendable {
         /// Explicit customer ids (lowercase letters, digits, hyphens) instead of the generated list;
         /// when set, `customers` is ignored and the first id gets the largest share.
         package var customerIDs: [String]?
+        /// How the files look (``SampleStyle``).
+        package var style: SampleStyle
 
         package init(
             rows: Int,
@@ -30,8 +32,10 @@ package struct SampleGenerator: Sendable {
             dirtyFraction: Double = 0,
             drift: Bool = false,
             asOf: (year: Int, month: Int, day: Int) = (2026, 11, 21),
-            customerIDs: [String]? = nil
+            customerIDs: [String]? = nil,
+            style: SampleStyle = .canonical
         ) {
+            self.style = style
             self.rows = rows
             self.customers = customers
             self.seed = seed
@@ -115,7 +119,17 @@ package struct SampleGenerator: Sendable {
         for (index, customer) in customers.enumerated() {
             let folder = directory.appendingPathComponent(customer, isDirectory: true)
             try makeDirectory(folder)
-            let name = "claims-\(config.seed).csv"
+            let name = "claims-\(config.seed)" + (config.style == .mapped ? ".psv" : ".csv")
+            if config.style == .mapped {
+                let profiles = directory.appendingPathComponent("profiles", isDirectory: true)
+                try makeDirectory(profiles)
+                let writer = try SampleByteWriter(
+                    url: profiles.appendingPathComponent(customer + ".yaml"),
+                    capacity: 4096
+                )
+                try writer.text(SampleStyle.mappedProfile)
+                try writer.close()
+            }
             let relative = customer + "/" + name
             let relativeBytes = Array(relative.utf8)
             var generator = SampleCustomerFile(
@@ -123,7 +137,8 @@ package struct SampleGenerator: Sendable {
                 customerIndex: index,
                 customerID: customer,
                 rows: rowCounts[index],
-                seed: config.seed
+                seed: config.seed,
+                style: config.style
             )
             var bad = 0
             try generator.write(

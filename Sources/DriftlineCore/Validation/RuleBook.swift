@@ -26,6 +26,10 @@ package final class RuleBook: Sendable {
     private let thenChecks: [RuleCheck]
     private let amountBounds: [AmountBounds]
     private let groupNames: GroupNames
+    /// Canonical payer ids as bytes: rules on the `payer` field see the canonical id of a listed payer.
+    private let payerNames: GroupNames
+    /// The payer list the index and the format pass resolve names with.
+    package let payers: PayerDirectory
 
     /// The number of rules.
     package var count: Int { infos.count }
@@ -39,10 +43,12 @@ package final class RuleBook: Sendable {
     /// The number of distinct applicable-rule lists the index holds (diagnostics).
     package var distinctRuleLists: Int { index.distinctLists }
 
-    private init(_ compiler: RuleCompiler) {
+    private init(_ compiler: RuleCompiler, payers: PayerDirectory) {
         infos = compiler.infos
         checks = compiler.checks
-        index = RuleIndex(scopes: compiler.scopes)
+        index = RuleIndex(scopes: compiler.scopes, payers: payers)
+        self.payers = payers
+        payerNames = GroupNames(payers.ids)
         var unique: [RuleCheck] = []
         var positions: [RuleCheck: Int32] = [:]
         let uniqueOfRule = compiler.checks.map { check in
@@ -64,7 +70,8 @@ package final class RuleBook: Sendable {
         groupNames = GroupNames(compiler.groups.names)
     }
 
-    /// Loads every `*.yaml` / `*.yml` file of `directory` except `cpt_groups.yaml`, in file-name order.
+    /// Loads every `*.yaml` / `*.yml` file of `directory` except `cpt_groups.yaml` and the payer list
+    /// (`payer_names.yaml`, read into ``payers``), in file-name order.
     ///
     /// - Parameters:
     ///   - groups: the CPT sections, for `cpt_group` scopes and fields.
@@ -79,7 +86,9 @@ package final class RuleBook: Sendable {
         }
         let files = names.filter {
             ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) && $0 != "cpt_groups.yaml" && $0 != "cpt_groups.yml"
+                && $0 != PayerDirectory.fileName
         }.sorted()
+        let payers = try PayerDirectory.load(directory: directory)
         var texts: [(path: String, text: String)] = []
         for name in files {
             let url = directory.appendingPathComponent(name)
@@ -97,7 +106,7 @@ package final class RuleBook: Sendable {
         for (index, file) in texts.enumerated() {
             try compiler.add(parsed: parsed.get(index), file: file.path)
         }
-        return RuleBook(compiler)
+        return RuleBook(compiler, payers: payers)
     }
 
     /// Compiles rules from YAML text (tests, tools).
@@ -112,11 +121,12 @@ package final class RuleBook: Sendable {
         groups: CPTGroups,
         asOf: Int32,
         directory: URL? = nil,
-        lists: [String: [String]] = [:]
+        lists: [String: [String]] = [:],
+        payers: PayerDirectory = .empty
     ) throws(ConfigError) -> RuleBook {
         var compiler = RuleCompiler(groups: groups, asOf: asOf, directory: directory, inlineLists: lists)
         try compiler.add(yaml: yaml, file: file)
-        return RuleBook(compiler)
+        return RuleBook(compiler, payers: payers)
     }
 
     /// Appends a ``RuleHit`` for every applicable rule that `row` fails, in rule order.
@@ -163,6 +173,7 @@ package final class RuleBook: Sendable {
     private func text(_ field: RuleField, _ row: borrowing ClaimRow) -> UnsafeBufferPointer<UInt8>? {
         switch field {
         case .column(let column):
+            if column == .payer, let payer = row.payer { return payerNames.bytes(Int(payer)) }
             return row.bytes(column)
         case .cptGroup:
             guard let group = row.cptGroup else { return nil }
@@ -193,11 +204,11 @@ package final class RuleBook: Sendable {
             return verdict(scalars <= Int(max))
         case .dateRange(let slot, let min, let max):
             let value = row.dates[Int(slot)]
-            guard value != ClaimRow.noDate else { return verdict(!strict) }
+            guard value != ClaimRow.noDate else { return verdict(true) }  // ranges pass empty values, even in `then`
             return verdict(value >= min && value <= max)
         case .amountRange(let slot, let bounds):
             let value = row.amounts[Int(slot)]
-            guard value != ClaimRow.noAmount else { return verdict(!strict) }
+            guard value != ClaimRow.noAmount else { return verdict(true) }
             let range = amountBounds[Int(bounds)]
             return verdict(value >= range.min && value <= range.max)
         case .compare(let start, let count):

@@ -515,7 +515,7 @@ struct RuleCompiler {
         return clauses
     }
 
-    /// `then: {field: X, required: true | empty: true | one_of: […] | pattern: '…' | max_length: N}`.
+    /// `then: {field: X, required: true | empty: true | one_of: […] | pattern: '…' | max_length: N | min/max: …}`.
     private mutating func thenCheck(_ node: YAMLNode, _ context: Context) throws(ConfigError) -> (RuleCheck, RuleField)
     {
         guard case .mapping(let mapping) = node else {
@@ -529,9 +529,21 @@ struct RuleCompiler {
             if name == "field" { field = try self.field(value, context) } else { pending.append((name, value)) }
         }
         guard let field else { throw context.error("'then' needs a 'field'", at: node) }
+        let bounds = pending.filter { $0.0 == "min" || $0.0 == "max" }
+        if !bounds.isEmpty && bounds.count == pending.count {
+            // A range: like the `range` kind, an empty value passes (a pending claim without paid_amount).
+            let check = try range(
+                field,
+                fieldNode: node,
+                min: bounds.first { $0.0 == "min" }?.1,
+                max: bounds.first { $0.0 == "max" }?.1,
+                context
+            )
+            return (check, field)
+        }
         guard pending.count == 1, let (name, value) = pending.first else {
             throw context.error(
-                "'then' needs exactly one of required, empty, one_of, pattern, max_length",
+                "'then' needs exactly one of required, empty, one_of, pattern, max_length, or min/max",
                 at: node
             )
         }
@@ -554,7 +566,7 @@ struct RuleCompiler {
             check = .maxLength(field, max: max)
         default:
             throw context.error(
-                "unknown key '\(name)' in 'then' (required, empty, one_of, pattern, max_length)",
+                "unknown key '\(name)' in 'then' (required, empty, one_of, pattern, max_length, min, max)",
                 at: value
             )
         }

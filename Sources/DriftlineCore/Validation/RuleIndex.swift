@@ -26,7 +26,10 @@ package final class RuleIndex: Sendable {
         package static let all = Scope()
     }
 
+    /// Scope payer names (canonical ids, or names not on the payer list) → payer id.
     private let payers: ByteTable
+    /// A listed payer's canonical index → payer id (the "other" id when no scope names it).
+    private let payerOfCanonical: [Int32]
     private let customers: ByteTable
     private let payerCount: Int  // including "other"; 1 when no rule is payer-scoped
     private let customerCount: Int
@@ -49,10 +52,16 @@ package final class RuleIndex: Sendable {
         var end: Int32
     }
 
-    package init(scopes: [Scope]) {
+    /// - Parameter payers: scopes name payers by any of their names; rows match by canonical id.
+    package init(scopes: [Scope], payers directory: PayerDirectory = .empty) {
         var payerIDs: [String: Int32] = [:]
         var customerIDs: [String: Int32] = [:]
         var boundarySet = Set<Int32>()
+        let scopes = scopes.map { scope in
+            var scope = scope
+            scope.payers = scope.payers?.map { directory.canonicalID($0) }
+            return scope
+        }
         for scope in scopes {
             for name in scope.payers ?? [] where payerIDs[name.lowercased()] == nil {
                 payerIDs[name.lowercased()] = Int32(payerIDs.count)
@@ -68,6 +77,8 @@ package final class RuleIndex: Sendable {
         payers = ByteTable(payerIDs.map { (key: $0.key, value: $0.value) })
         customers = ByteTable(customerIDs.map { (key: $0.key, value: $0.value) })
         payerCount = payerIDs.isEmpty ? 1 : payerIDs.count + 1
+        let other = Int32(payerCount - 1)
+        payerOfCanonical = directory.ids.map { payerIDs[$0.lowercased()] ?? other }
         customerCount = customerIDs.isEmpty ? 1 : customerIDs.count + 1
         boundaries = boundarySet.sorted()
         intervalCount = boundaries.count + 1
@@ -203,7 +214,11 @@ package final class RuleIndex: Sendable {
         var payer = 0
         if payerCount > 1 {
             payer = payerCount - 1
-            if let bytes = row.bytes(.payer), let id = payers.value(bytes) { payer = Int(id) }
+            if let canonical = row.payer {
+                payer = Int(payerOfCanonical[Int(canonical)])
+            } else if let bytes = row.bytes(.payer), let id = payers.value(bytes) {
+                payer = Int(id)
+            }
         }
         var customer = 0
         if customerCount > 1 {

@@ -17,7 +17,11 @@ package struct LoadOutcome: Sendable {
     package var bytes: Int64 = 0
     /// Why the file was rejected as a whole.
     package var error: UploadError?
-    package var unknownColumns: [String] = []
+    /// 1-based positions of header columns the format and profile do not know (never their names: a
+    /// header can be a claim). At most ``ClaimHeader/maxListedUnknownColumns``.
+    package var unknownColumns: [Int] = []
+    /// "3 unknown columns at positions 15, 16, 17", when there are some.
+    package var unknownColumnsSummary: SafeMessage?
     /// Per-rule counts and failing lines (no values): kept beside the upload as JSON and HTML.
     package var report: ValidationReport
 }
@@ -40,12 +44,22 @@ package struct UploadLoader {
         package var fileName: String
         package var sha256: String
         package var size: Int64
-        package init(customerID: String, path: String, fileName: String, sha256: String, size: Int64) {
+        /// The customer's export style (encoding, delimiter, date and amount formats, header names).
+        package var profile: CustomerProfile
+        package init(
+            customerID: String,
+            path: String,
+            fileName: String,
+            sha256: String,
+            size: Int64,
+            profile: CustomerProfile = .standard
+        ) {
             self.customerID = customerID
             self.path = path
             self.fileName = fileName
             self.sha256 = sha256
             self.size = size
+            self.profile = profile
         }
     }
 
@@ -61,11 +75,11 @@ package struct UploadLoader {
         self.logger = logger
     }
 
-    /// The 15 claim columns, in the order ``ClaimEncoder`` writes them.
+    /// The 16 claim columns, in the order ``ClaimEncoder`` writes them.
     static let claimColumnList = [
         "customer_id", "claim_id", "payer", "cpt_code", "cpt_group", "service_date", "submitted_date",
         "decided_date", "outcome", "denial_reason", "billed_amount", "allowed_amount", "paid_amount",
-        "patient_ref", "provider_npi",
+        "patient_ref", "provider_npi", "payer_raw",
     ]
 
     static let claimColumns = claimColumnList.joined(separator: ", ")
@@ -128,9 +142,11 @@ package struct UploadLoader {
                 expectedCustomer: file.customerID,
                 rules: rules,
                 groups: groups,
+                profile: file.profile,
                 flagsDuplicates: flagsDuplicates
             )
             outcome.unknownColumns = validator.header.unknownColumns
+            outcome.unknownColumnsSummary = validator.header.unknownColumnsSummary
             return validator
         } catch let error as UploadError {
             outcome = try rejectWhole(outcome, error: error, rejectReport: rejectReport, on: connection)
@@ -156,6 +172,13 @@ package struct UploadLoader {
         for finding in validator.findings { outcome.report.add(finding) }
         outcome.report.countRow(rejected: row.rejected, warned: row.warned)
         if row.warned { outcome.rowsWarned += 1 }
+        if validator.rowIntroducesUnknownPayer {
+            // The analyst sees each unlisted payer name once, on its first line (the database only counts it).
+            try rejectReport.add(
+                findings: [BuiltinRule.unknownPayer.finding(line: row.line, column: .payer)],
+                raw: row.raw
+            )
+        }
         guard row.rejected else { return nil }
         outcome.rowsRejected += 1
         let errors = validator.findings.filter { $0.severity == .error }
@@ -177,7 +200,7 @@ package struct UploadLoader {
         else { return outcome }
         let spill = try RejectSpill()
         let uploadID = outcome.uploadID
-        let encoder = ClaimEncoder(groups: groups)
+        let encoder = ClaimEncoder(groups: groups, payers: rules?.payers ?? .empty)
         do {
             outcome.rowsLoaded = try connection.copyBinary(
                 into: "driftline.claims",
@@ -189,7 +212,7 @@ package struct UploadLoader {
                         try spill.append(line: row.line, finding: first)
                         continue
                     }
-                    try writer.beginRow(fields: 17)
+                    try writer.beginRow(fields: Int16(Self.directColumns.count))
                     try encoder.write(row.claim, to: &writer)
                     writer.int64(uploadID)
                     writer.int32(Int32(truncatingIfNeeded: row.line))
@@ -231,7 +254,7 @@ package struct UploadLoader {
                 claim_id text, customer_id text, payer text, cpt_code text, cpt_group text,
                 service_date date, submitted_date date, decided_date date, outcome text, denial_reason text,
                 billed_amount numeric(12,2), allowed_amount numeric(12,2), paid_amount numeric(12,2),
-                patient_ref text, provider_npi text
+                patient_ref text, provider_npi text, payer_raw text
             ) ON COMMIT DROP;
             SAVEPOINT before_copy
             """,
@@ -239,7 +262,7 @@ package struct UploadLoader {
         )
 
         var candidates = 0
-        let encoder = ClaimEncoder(groups: groups)
+        let encoder = ClaimEncoder(groups: groups, payers: rules?.payers ?? .empty)
         do {
             try connection.copyBinary(
                 into: "staging_claims",
@@ -248,14 +271,14 @@ package struct UploadLoader {
             ) { writer in
                 while let row = try validator.next() {
                     let first = try account(row, validator, &outcome, rejectReport: rejectReport)
-                    try writer.beginRow(fields: 20)
+                    try writer.beginRow(fields: Int16(Self.stagingColumns.count))
                     writer.int32(Int32(truncatingIfNeeded: row.line))
                     writer.bool(row.duplicateCandidate)
                     if let first {
                         try writer.text(first.ruleID)
                         try writer.text(first.column)
                         try writer.text(first.message.description)
-                        for _ in 0..<15 { writer.null() }
+                        for _ in 0..<Self.claimColumnList.count { writer.null() }
                         continue
                     }
                     candidates += row.duplicateCandidate ? 1 : 0
@@ -317,7 +340,7 @@ package struct UploadLoader {
                     denial_reason = EXCLUDED.denial_reason, billed_amount = EXCLUDED.billed_amount,
                     allowed_amount = EXCLUDED.allowed_amount, paid_amount = EXCLUDED.paid_amount,
                     patient_ref = EXCLUDED.patient_ref, provider_npi = EXCLUDED.provider_npi,
-                    upload_id = EXCLUDED.upload_id, line_no = EXCLUDED.line_no, updated_at = now()
+                    payer_raw = EXCLUDED.payer_raw, upload_id = EXCLUDED.upload_id, line_no = EXCLUDED.line_no, updated_at = now()
                 """,
                 [String(outcome.uploadID)],
                 operation: "merge claims"
@@ -430,7 +453,7 @@ package struct UploadLoader {
                 String(outcome.uploadID), String(outcome.rowsRead), String(outcome.rowsLoaded),
                 String(outcome.rowsRejected), String(outcome.rowsWarned), outcome.status.rawValue,
                 outcome.error.map { $0.kind.rawValue }, outcome.error?.line.map(String.init),
-                outcome.error?.message.description, Self.textArray(outcome.unknownColumns),
+                outcome.error?.message.description, Self.textArray(outcome.unknownColumns.map(String.init)),
             ],
             operation: "record upload counts"
         )
