@@ -11,7 +11,9 @@ struct DatabaseCommand: ParsableCommand {
 
     static var embedded: EmbeddedPostgres {
         EmbeddedPostgres(
-            root: URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".driftline")
+            root: EmbeddedPostgres.clusterRoot(
+                forWorkingDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+            )
         )
     }
 

@@ -77,7 +77,7 @@ package struct EmbeddedPostgres: Sendable {
             return url
         }
         let embedded = EmbeddedPostgres(
-            root: workingDirectory.appendingPathComponent(".driftline", isDirectory: true),
+            root: clusterRoot(forWorkingDirectory: workingDirectory),
             environment: environment
         )
         return autostart ? try embedded.start() : embedded.databaseURL
