@@ -2,9 +2,9 @@
 """Reference values for Driftline's drift statistics, computed by statsmodels, scipy and numpy.
 
 The Swift implementation (Sources/DriftlineCore/Drift/) is tested against this script's output, which is
-committed as Tests/DriftlineCoreTests/Drift/drift_reference.json. Regenerate it with
+committed as Tests/Fixtures/drift_reference.json. Regenerate it with
 
-    python3 scripts/drift_reference.py > Tests/DriftlineCoreTests/Drift/drift_reference.json
+    python3 scripts/drift_reference.py > Tests/Fixtures/drift_reference.json
 
 (needs `pip install statsmodels scipy numpy`). The test suite also re-runs this script when statsmodels and
 scipy are importable and checks that it still reproduces the committed file.
