@@ -38,8 +38,9 @@
 /// cohort but because a decision-date window is a set of decisions; no window is systematically missing its
 /// slow claims. What the decision-date windows measure is the payer's behaviour *in the window*: a payer that
 /// starts deciding slowly shows up as soon as the slow decisions arrive, which is when a customer's cash flow
-/// feels it. (The test suite simulates a steady payer with the usual share of recent pending claims and checks
-/// that neither window choice makes it drift — except the submission-cohort one it is compared with.)
+/// feels it. (The test suite simulates a steady payer with the usual share of recent pending claims: windows by
+/// decision date do not flag it in either direction; windows by submission date would flag it "better" on both
+/// measures.)
 ///
 /// ```swift
 /// let settings = DriftSettings()  // 30-day current window, 90-day baseline, the default guards
