@@ -28,10 +28,17 @@ package struct LoadStage: PipelineStage {
         // Profiles are read strictly before any file is touched: a typo stops the run (exit 78).
         let profiles = try CustomerProfiles.load(directory: CustomerProfile.directory(besidePipelineFile: config.file))
         var scan = try InboxScanner(inbox: config.inbox, settleSeconds: config.settleSeconds).scan()
-        let notUploads = scan.candidates.filter {
-            !profiles.profile(for: $0.customerID).acceptsUpload(named: $0.fileName)
+        // Only uploads are uploads: anything else in a customer folder is filed as rejected, unread.
+        let (uploads, notUploads) = scan.candidates.reduce(
+            into: ([InboxScanner.Candidate](), [InboxScanner.Candidate]())
+        ) {
+            if profiles.profile(for: $1.customerID).acceptsUpload(named: $1.fileName) {
+                $0.0.append($1)
+            } else {
+                $0.1.append($1)
+            }
         }
-        scan.candidates.removeAll { !profiles.profile(for: $0.customerID).acceptsUpload(named: $0.fileName) }
+        scan.candidates = uploads
         for problem in scan.problems {
             logger.warning(
                 "inbox entry skipped",
