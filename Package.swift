@@ -58,12 +58,23 @@ let package = Package(
         ),
         .target(
             name: "DriftlineTestSupport",
-            dependencies: ["DriftlineCore", "DriftlinePostgres", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "DriftlineCore", "DriftlinePostgres", "DriftlinePipeline",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/DriftlineTestSupport"
         ),
         .testTarget(
             name: "DriftlineCoreTests",
             dependencies: ["DriftlineCore", "DriftlineTestSupport"]
+        ),
+        // The runner with an in-memory checkpoint store and test stages: no database.
+        .testTarget(
+            name: "DriftlinePipelineTests",
+            dependencies: [
+                "DriftlineCore", "DriftlinePipeline", "DriftlineTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "DriftlineIntegrationTests",
