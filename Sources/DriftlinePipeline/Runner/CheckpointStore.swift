@@ -37,11 +37,3 @@ package protocol CheckpointStore: Sendable {
     /// Marks the run finished: succeeded, or failed with a message safe to print.
     func finishRun(runID: Int64, succeeded: Bool, error: String?) async throws
 }
-
-/// A held pipeline lock.
-package protocol PipelineLease: Sendable {
-    /// Whether the lock is still held, taking it again after a lost connection; `false` when another
-    /// run took it meanwhile.
-    func ensureHeld() async throws -> Bool
-    func release() async
-}

@@ -109,21 +109,3 @@ package final class PostgresCheckpointStore: CheckpointStore, @unchecked Sendabl
         }
     }
 }
-
-/// The advisory lock of ``PostgresCheckpointStore``, on its own connection.
-///
-/// `@unchecked Sendable`: the lock's connection is used only under `mutex`.
-private final class PostgresLease: PipelineLease, @unchecked Sendable {
-    private let mutex = NSLock()
-    private let lock: PipelineLock
-
-    init(_ lock: PipelineLock) { self.lock = lock }
-
-    func ensureHeld() async throws -> Bool {
-        try mutex.withLock { try lock.ensureHeld() }
-    }
-
-    func release() async {
-        mutex.withLock { lock.release() }
-    }
-}

@@ -12,10 +12,3 @@ package struct SystemRetryClock: RetryClock {
         Thread.sleep(forTimeInterval: duration.seconds)
     }
 }
-
-extension Duration {
-    /// The duration in seconds, as a `Double`.
-    package var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}
