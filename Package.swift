@@ -30,7 +30,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        // PostgreSQL: libpq wrapper, COPY, migrations, embedded cluster, loader, checkpoints.
+        // PostgreSQL: libpq wrapper, COPY, migrations, loader, checkpoints.
         .target(
             name: "DriftlinePostgres",
             dependencies: [
@@ -39,6 +39,13 @@ let package = Package(
             ],
             resources: [.copy("Migrations")]
         ),
+        // Synthetic uploads for the demo, the benchmark and the tests (`driftline samples`).
+        .target(
+            name: "DriftlineSamples",
+            dependencies: ["DriftlineCore"]
+        ),
+        // The private PostgreSQL cluster under .driftline/ for development and the tests (`driftline db`).
+        .target(name: "DriftlineEmbedded"),
         // Stages, the checkpointed runner, locks: the pipeline itself.
         .target(
             name: "DriftlinePipeline",
@@ -51,7 +58,7 @@ let package = Package(
         .executableTarget(
             name: "driftline",
             dependencies: [
-                "DriftlineCore", "DriftlinePostgres", "DriftlinePipeline",
+                "DriftlineCore", "DriftlinePostgres", "DriftlinePipeline", "DriftlineSamples", "DriftlineEmbedded",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -66,7 +73,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DriftlineCoreTests",
-            dependencies: ["DriftlineCore", "DriftlineTestSupport"]
+            dependencies: ["DriftlineCore", "DriftlineSamples", "DriftlineTestSupport"]
         ),
         // The runner with an in-memory checkpoint store and test stages: no database.
         .testTarget(
@@ -78,7 +85,9 @@ let package = Package(
         ),
         .testTarget(
             name: "DriftlineIntegrationTests",
-            dependencies: ["DriftlineCore", "DriftlinePostgres", "DriftlinePipeline", "DriftlineTestSupport"]
+            dependencies: [
+                "DriftlineCore", "DriftlinePostgres", "DriftlinePipeline", "DriftlineEmbedded", "DriftlineTestSupport",
+            ]
         ),
     ]
 )

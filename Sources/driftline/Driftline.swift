@@ -1,5 +1,6 @@
 import ArgumentParser
 import DriftlineCore
+import DriftlineEmbedded
 import DriftlinePipeline
 import DriftlinePostgres
 import Foundation
