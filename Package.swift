@@ -83,6 +83,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The command line's own logic (exit codes), no database.
+        .testTarget(
+            name: "DriftlineCLITests",
+            dependencies: ["driftline", "DriftlinePipeline"]
+        ),
         .testTarget(
             name: "DriftlineIntegrationTests",
             dependencies: [
