@@ -32,19 +32,22 @@ import Testing
 
     @Test func aStageReadsItsSection() throws {
         let config = try PipelineConfig.parse(
-            "name: n\nstages: [alpha, gamma]\nalpha: {}\ngamma:\n  current_days: 7\n  label: west\n",
+            "name: n\nstages: [alpha, gamma]\nalpha: {}\ngamma:\n  current_days: 7\n  label: west\n"
+                + "  payers: [Aetna, Cigna]\n  dry_run: true\n",
             file: "p.yaml",
             knownStages: StageRegistry.test.names
         )
         let stages = try StageRegistry.test.stages(for: config)
         let gamma = try #require(stages.last as? GammaStage)
         #expect(gamma.settings.currentDays == 7 && gamma.settings.label == "west")
+        #expect(gamma.settings.payers == ["Aetna", "Cigna"] && gamma.settings.dryRun)
 
         // No section, or a null one: the defaults.
         for yaml in ["name: n\nstages: [gamma]\n", "name: n\nstages: [gamma]\ngamma:\n"] {
             let config = try PipelineConfig.parse(yaml, file: "p.yaml", knownStages: StageRegistry.test.names)
             let stage = try #require(try StageRegistry.test.stages(for: config).first as? GammaStage)
             #expect(stage.settings.currentDays == 30 && stage.settings.label == "all")
+            #expect(stage.settings.payers.isEmpty && !stage.settings.dryRun)
         }
     }
 
@@ -58,6 +61,12 @@ import Testing
 
         let outOfRange = try #require(configError("name: n\nstages: [gamma]\ngamma: {current_days: 0}\n"))
         #expect(outOfRange.description == "p.yaml:3: 'current_days' must be at least 1")
+
+        let notABool = try #require(configError("name: n\nstages: [gamma]\ngamma:\n  dry_run: yes\n"))
+        #expect(notABool.description == "p.yaml:4: 'dry_run' must be true or false")
+
+        let notAList = try #require(configError("name: n\nstages: [gamma]\ngamma:\n  payers: Aetna\n"))
+        #expect(notAList.description == "p.yaml:4: 'payers' must be a list")
 
         let notAMapping = try #require(configError("name: n\nstages: [gamma]\ngamma: [1, 2]\n"))
         #expect(notAMapping.description == "p.yaml:3: the 'gamma' section must be a mapping")
@@ -91,7 +100,7 @@ import Testing
         let asOf = CivilDate.parse("2026-11-21")!
         _ = await StageScript.$current.withValue(script) { await runner.run(config: config, asOf: asOf) }
         let parameters = try #require(store.record(1)?.parameters)
-        #expect(parameters["stage.gamma"] == #"{"currentDays":7,"label":"west"}"#)
+        #expect(parameters["stage.gamma"] == #"{"currentDays":7,"dryRun":false,"label":"west","payers":[]}"#)
         #expect(parameters["stage.alpha"] == nil)
 
         // The pipeline file may have changed since: resume uses what the run recorded.

@@ -94,11 +94,15 @@ struct GammaStage: Stage {
     struct Settings: StageSettings {
         var currentDays = 30
         var label = "all"
+        var payers: [String] = []
+        var dryRun = false
 
         init(section: StageSection) throws(ConfigError) {
-            try section.checkKeys(["current_days", "label"])
+            try section.checkKeys(["current_days", "label", "payers", "dry_run"])
             currentDays = try section.integer("current_days", default: currentDays)
             label = try section.string("label", default: label)
+            payers = try section.strings("payers", default: payers)
+            dryRun = try section.bool("dry_run", default: dryRun)
             guard currentDays > 0 else {
                 throw try section.invalid("current_days", "'current_days' must be at least 1")
             }

@@ -59,7 +59,8 @@ package struct PipelineConfig: Sendable {
         self.file = file
     }
 
-    private static let keys = [
+    /// The file's own keys; every other top-level key is a stage's section.
+    package static let runWideKeys = [
         "name", "inbox", "archive", "rejected", "rules", "settle_seconds", "max_reject_rate", "metrics_dir", "stages",
     ]
 
@@ -84,7 +85,7 @@ package struct PipelineConfig: Sendable {
         }
         let what = "a pipeline definition"
         let mapping = try root.configMapping(what, file: file)
-        try mapping.checkKeys(keys + knownStages, in: what, file: file)
+        try mapping.checkKeys(runWideKeys + knownStages, in: what, file: file)
         var config = PipelineConfig(
             name: try mapping.required("name", in: what, file: file).configString("name", file: file),
             file: file

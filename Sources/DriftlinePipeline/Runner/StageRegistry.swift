@@ -18,6 +18,10 @@ package struct StageRegistry: Sendable {
 
     package init(_ types: [any Stage.Type]) {
         precondition(Set(types.map { $0.name }).count == types.count, "a stage name is registered twice")
+        precondition(
+            types.allSatisfy { !PipelineConfig.runWideKeys.contains($0.name) },
+            "a stage name is a key of the pipeline file"
+        )
         self.types = types
     }
 

@@ -72,6 +72,27 @@ package struct StageSection: Sendable {
         return try value.configString(key, file: file)
     }
 
+    /// `true` or `false`, or `fallback` when the key is absent.
+    package func bool(_ key: String, default fallback: Bool) throws(ConfigError) -> Bool {
+        guard let value = try value(key) else { return fallback }
+        switch try value.configString(key, file: file) {
+        case "true": return true
+        case "false": return false
+        default:
+            throw ConfigError(
+                file: file,
+                line: value.mark.line,
+                message: SafeMessage(trusted: "'\(key)' must be true or false")
+            )
+        }
+    }
+
+    /// A list of values (`[a, b]` or one item per line), or `fallback` when the key is absent.
+    package func strings(_ key: String, default fallback: [String]) throws(ConfigError) -> [String] {
+        guard let value = try value(key) else { return fallback }
+        return try value.configStrings(key, file: file)
+    }
+
     /// An error about `key`'s value (a range check the stage makes), at its line.
     package func invalid(_ key: String, _ message: SafeMessage) throws(ConfigError) -> ConfigError {
         ConfigError(file: file, line: try value(key)?.mark.line ?? node?.mark.line, message: message)
