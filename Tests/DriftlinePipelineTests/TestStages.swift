@@ -97,8 +97,9 @@ struct GammaStage: Stage {
         var payers: [String] = []
         var dryRun = false
 
+        static let keys = ["current_days", "label", "payers", "dry_run"]
+
         init(section: StageSection) throws(ConfigError) {
-            try section.checkKeys(["current_days", "label", "payers", "dry_run"])
             currentDays = try section.integer("current_days", default: currentDays)
             label = try section.string("label", default: label)
             payers = try section.strings("payers", default: payers)

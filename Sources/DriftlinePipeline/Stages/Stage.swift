@@ -45,6 +45,8 @@ extension Stage {
 
     /// The stage as the section `node` of `file` configures it (`nil`: no section).
     static func configured(section node: YAMLNode?, file: String) throws(ConfigError) -> Self {
-        Self(settings: try Settings(section: StageSection(stage: name, node: node, file: file)))
+        let section = StageSection(stage: name, node: node, file: file)
+        try section.checkKeys(Settings.keys)
+        return Self(settings: try Settings(section: section))
     }
 }

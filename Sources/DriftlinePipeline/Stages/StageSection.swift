@@ -4,8 +4,8 @@ import DriftlineCore
 /// every error names the file and the line.
 ///
 /// ```swift
+/// static let keys = ["current_days"]  // the registry refuses any other key first
 /// init(section: StageSection) throws(ConfigError) {
-///     try section.checkKeys(["current_days"])
 ///     currentDays = try section.integer("current_days", default: 30)
 /// }
 /// ```
