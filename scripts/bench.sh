@@ -106,7 +106,7 @@ sed -E "s|^rules:[[:space:]]*[^#]*|rules: $ROOT/rules   |; s|^settle_seconds:[[:
 grep -q "^rules: $ROOT/rules" "$WS/bench.yaml" || die "could not point $WS/bench.yaml at $ROOT/rules"
 
 # Rule sets for the validation benchmark.
-python3 "$ROOT/scripts/bench/gen_rules.py" "$ROOT/Sources/DriftlineCore/Samples/SampleCatalog.swift" \
+python3 "$ROOT/scripts/bench/gen_rules.py" "$ROOT/Sources/DriftlineSamples/SampleCatalog.swift" \
     "$ROOT/rules" "$WORK/rules" >&2
 
 generate() { # rows [style] -> prints the path of the generated file
