@@ -1,9 +1,15 @@
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Finds the uploads waiting in an inbox: `inbox/<customer_id>/<file>.csv[.zst]`.
 ///
 /// Skips what is still being written (hidden names, `*.part`, `*.tmp`, or modified within the settle
 /// time) and reports what does not belong (directories, files outside a customer folder, bad folder names).
+/// Nothing is followed: a symbolic link (an entry or a customer folder), a file with more than one hard
+/// link, a FIFO or a device is reported and left in place without reading what it points to (`lstat`).
 package struct InboxScanner: Sendable {
     package struct Candidate: Sendable, Equatable {
         package var customerID: String
@@ -57,7 +63,21 @@ package struct InboxScanner: Sendable {
         let customers = ((try? manager.contentsOfDirectory(atPath: inbox)) ?? []).sorted()
         for customer in customers where !Self.isTemporary(customer) {
             let folder = (inbox as NSString).appendingPathComponent(customer)
-            guard manager.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+            var info = stat()
+            guard lstat(folder, &info) == 0 else {
+                result.problems.append(Problem(path: folder, message: "cannot read the entry's attributes"))
+                continue
+            }
+            if (info.st_mode & S_IFMT) == S_IFLNK {
+                result.problems.append(
+                    Problem(
+                        path: folder,
+                        message: "a symbolic link, not a customer folder: not followed, left in place"
+                    )
+                )
+                continue
+            }
+            guard (info.st_mode & S_IFMT) == S_IFDIR else {
                 result.problems.append(Problem(path: folder, message: "not in a customer folder: left in place"))
                 continue
             }
@@ -76,25 +96,42 @@ package struct InboxScanner: Sendable {
             }
             for name in names.sorted() where !Self.isTemporary(name) {
                 let path = (folder as NSString).appendingPathComponent(name)
-                guard let attributes = try? manager.attributesOfItem(atPath: path) else {
+                guard lstat(path, &info) == 0 else {
                     result.problems.append(Problem(path: path, message: "cannot read the file's attributes"))
                     continue
                 }
-                let type = attributes[.type] as? FileAttributeType
-                if type == .typeDirectory {
+                switch info.st_mode & S_IFMT {
+                case S_IFREG: break
+                case S_IFDIR:
                     result.problems.append(
                         Problem(path: path, message: "a directory inside a customer folder: left in place")
                     )
                     continue
+                case S_IFLNK:
+                    result.problems.append(
+                        Problem(path: path, message: "a symbolic link: not followed, left in place")
+                    )
+                    continue
+                default:
+                    result.problems.append(Problem(path: path, message: "not a regular file: left in place"))
+                    continue
                 }
-                if let modified = attributes[.modificationDate] as? Date,
-                    now.timeIntervalSince(modified) < settleSeconds
-                {
+                guard info.st_nlink == 1 else {
+                    result.problems.append(
+                        Problem(path: path, message: "a file with more than one hard link: not read, left in place")
+                    )
+                    continue
+                }
+                let modified = Date(
+                    timeIntervalSince1970: Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+                )
+                if now.timeIntervalSince(modified) < settleSeconds {
                     result.unsettled.append(path)
                     continue
                 }
-                let size = (attributes[.size] as? NSNumber)?.int64Value ?? 0
-                result.candidates.append(Candidate(customerID: customer, path: path, fileName: name, size: size))
+                result.candidates.append(
+                    Candidate(customerID: customer, path: path, fileName: name, size: Int64(info.st_size))
+                )
             }
         }
         return result

@@ -1,0 +1,118 @@
+import DriftlinePostgres
+import DriftlineTestSupport
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The inbox is written by customers' transfer tools: nothing in it can make the `driftline` binary read,
+/// move or report what another tenant owns, or leave PHI readable by other users.
+@Suite(.serialized, .enabled(if: TestDatabase.isAvailable && DriftlineProcess.isAvailable))
+struct HostileInboxTests {
+    static let asOf = "2026-11-21"
+    /// Only acme-clinic's rows carry it.
+    static let acmeMarker = "ACMEONLYPHI"
+
+    static func acmeFile(rows: Int) -> String {
+        ([Claims.header] + (1...rows).map { Claims.row($0, patient: "P\(acmeMarker)\($0)") })
+            .joined(separator: "\n") + "\n"
+    }
+
+    static func run(
+        _ workspace: Workspace,
+        _ database: TestDatabase,
+        environment: [String: String] = [:]
+    ) throws -> DriftlineProcess.Result {
+        try DriftlineProcess.run(
+            ["run", "--pipeline", "pipelines/nightly.yaml", "--as-of", asOf],
+            in: workspace.path,
+            databaseURL: database.url,
+            environment: environment
+        )
+    }
+
+    /// Every regular file below the workspace's `folder` whose bytes contain `text`.
+    static func files(containing text: String, below folder: URL) -> [String] {
+        guard let enumerator = FileManager.default.enumerator(atPath: folder.path) else { return [] }
+        var found: [String] = []
+        while let item = enumerator.nextObject() as? String {
+            let path = folder.appendingPathComponent(item).path
+            var info = stat()
+            guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG,
+                let data = FileManager.default.contents(atPath: path)
+            else { continue }
+            if String(decoding: data, as: UTF8.self).contains(text) { found.append(item) }
+        }
+        return found.sorted()
+    }
+
+    static func lstatMode(_ path: String) -> mode_t? {
+        var info = stat()
+        return lstat(path, &info) == 0 ? info.st_mode : nil
+    }
+
+    @Test func linksInTheInboxAreReportedWithoutReadingOrMovingWhatTheyPointTo() throws {
+        let database = try TestDatabase()
+        let workspace = try Workspace()
+        try workspace.drop(Self.acmeFile(rows: 20), customer: "acme-clinic", name: "claims.csv")
+        let first = try Self.run(workspace, database)
+        #expect(first.status == 0, first.summary)
+        let archivedFolder = workspace.root.appendingPathComponent("archive/acme-clinic/\(Self.asOf)")
+        let archived = archivedFolder.appendingPathComponent("claims.csv").path
+        let archivedBytes = try #require(FileManager.default.contents(atPath: archived))
+        let archivedListing = try FileManager.default.contentsOfDirectory(atPath: archivedFolder.path).sorted()
+
+        // evil-co's drop: a link to acme's archived upload, a hard link to it, a link to a folder of
+        // acme's, and one honest file of its own. A symlinked customer folder into acme's archive.
+        let evil = workspace.root.appendingPathComponent("inbox/evil-co")
+        try workspace.drop(Claims.file(rows: 3, customer: "evil-co"), customer: "evil-co", name: "own.csv")
+        try FileManager.default.createSymbolicLink(
+            atPath: evil.appendingPathComponent("steal.csv").path,
+            withDestinationPath: "../../archive/acme-clinic/\(Self.asOf)/claims.csv"
+        )
+        #expect(link(archived, evil.appendingPathComponent("hard.csv").path) == 0)
+        try FileManager.default.createSymbolicLink(
+            atPath: evil.appendingPathComponent("folder.csv").path,
+            withDestinationPath: "../../archive/acme-clinic"
+        )
+        #expect(mkfifo(evil.appendingPathComponent("pipe.csv").path, 0o600) == 0)
+        try FileManager.default.createSymbolicLink(
+            atPath: workspace.root.appendingPathComponent("inbox/evil-folder").path,
+            withDestinationPath: "../archive/acme-clinic/\(Self.asOf)"
+        )
+
+        let second = try Self.run(workspace, database)
+        // The links are inbox entries that could not be taken; evil-co's own file loads.
+        #expect(second.status == 65, second.summary)
+        #expect(second.stderr.contains("symbolic link"), second.summary)
+        #expect(second.stderr.contains("hard link"), second.summary)
+        #expect(
+            try database.rows("SELECT customer_id, file_name, status FROM driftline.uploads ORDER BY upload_id") == [
+                ["acme-clinic", "claims.csv", "loaded"], ["evil-co", "own.csv", "loaded"],
+            ]
+        )
+        #expect(try database.int("SELECT count(*) FROM driftline.rejects") == 0)
+        #expect(try database.int("SELECT count(*) FROM driftline.inbox_files WHERE customer_id <> 'acme-clinic'") == 1)
+
+        // What the links point to is untouched, and nothing of acme's reached evil-co or a report.
+        #expect(FileManager.default.contents(atPath: archived) == archivedBytes)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: archivedFolder.path).sorted() == archivedListing)
+        #expect(
+            Self.files(containing: Self.acmeMarker, below: workspace.root) == [
+                "archive/acme-clinic/\(Self.asOf)/claims.csv", "inbox/evil-co/hard.csv",
+            ]
+        )
+        #expect(!FileManager.default.fileExists(atPath: workspace.root.appendingPathComponent("rejected/evil-co").path))
+        #expect(!second.stderr.contains(Self.acmeMarker) && !second.stdout.contains(Self.acmeMarker))
+        #expect(!second.stderr.contains(Claims.canary))
+        // The links themselves are left in place.
+        for name in ["inbox/evil-co/steal.csv", "inbox/evil-co/folder.csv", "inbox/evil-folder"] {
+            let mode = Self.lstatMode(workspace.root.appendingPathComponent(name).path)
+            #expect(mode.map { $0 & S_IFMT } == S_IFLNK, "\(name)")
+        }
+        #expect(FileManager.default.fileExists(atPath: evil.appendingPathComponent("hard.csv").path))
+        #expect(Self.lstatMode(evil.appendingPathComponent("pipe.csv").path).map { $0 & S_IFMT } == S_IFIFO)
+    }
+}
