@@ -171,7 +171,7 @@ package struct LoadStage: PipelineStage {
             }
             let reports = stagedReports(config, fileID: entry.fileID)
             try? FileManager.default.removeItem(atPath: reports)  // from an attempt that rolled back
-            try FileManager.default.createDirectory(atPath: reports, withIntermediateDirectories: true)
+            try FileMover.makeDirectory(reports)
             let rejectsPath = (reports as NSString).appendingPathComponent("rejects.csv")
             let rejectReport = try RejectReportWriter(path: rejectsPath)
             var logger = context.logger

@@ -19,6 +19,13 @@ struct Driftline: ParsableCommand {
             DatabaseCommand.self, SamplesCommand.self,
         ]
     )
+
+    /// Everything Driftline creates may hold PHI (filed uploads, reject reports, staged reports): owner
+    /// only, from the first file on. Folders and files that others must read set their mode explicitly.
+    static func main() {
+        umask(0o077)
+        main(nil)
+    }
 }
 
 /// Options shared by every command that logs.

@@ -115,4 +115,52 @@ struct HostileInboxTests {
         #expect(FileManager.default.fileExists(atPath: evil.appendingPathComponent("hard.csv").path))
         #expect(Self.lstatMode(evil.appendingPathComponent("pipe.csv").path).map { $0 & S_IFMT } == S_IFIFO)
     }
+
+    static func mode(_ path: String) -> mode_t? {
+        Self.lstatMode(path).map { $0 & 0o7777 }
+    }
+
+    @Test func filedUploadsAndReportsAreOwnerOnly() throws {
+        let database = try TestDatabase()
+        let workspace = try Workspace()
+        // One row rejected (a reject report beside the archived upload), one file rejected as a whole.
+        let rows = (1...30).map { Claims.row($0, billed: $0 == 7 ? "12x" : "180.00") }
+        try workspace.drop(
+            ([Claims.header] + rows).joined(separator: "\n") + "\n",
+            customer: "acme-clinic",
+            name: "a.csv"
+        )
+        try workspace.drop("claim_id,customer_id\nC1,cedar-med\n", customer: "cedar-med", name: "b.csv")
+        let inboxFile = workspace.root.appendingPathComponent("inbox/acme-clinic/a.csv").path
+        #expect(chmod(inboxFile, 0o644) == 0)
+
+        let result = try Self.run(workspace, database)
+        #expect(result.status == 65, result.summary)
+        #expect(
+            workspace.files(in: "archive") == [
+                "acme-clinic/\(Self.asOf)/a.csv", "acme-clinic/\(Self.asOf)/a.csv.rejects.csv",
+                "acme-clinic/\(Self.asOf)/a.csv.report.html", "acme-clinic/\(Self.asOf)/a.csv.report.json",
+            ]
+        )
+        #expect(
+            workspace.files(in: "rejected") == [
+                "cedar-med/b.csv", "cedar-med/b.csv.rejects.csv", "cedar-med/b.csv.report.html",
+                "cedar-med/b.csv.report.json",
+            ]
+        )
+        for folder in [
+            "archive", "archive/acme-clinic", "archive/acme-clinic/\(Self.asOf)", "rejected", "rejected/cedar-med",
+            "rejected/.staging",
+        ] {
+            #expect(Self.mode(workspace.root.appendingPathComponent(folder).path) == 0o700, "\(folder)")
+        }
+        for file in workspace.files(in: "archive").map({ "archive/" + $0 })
+            + workspace.files(in: "rejected").map({ "rejected/" + $0 })
+        {
+            #expect(Self.mode(workspace.root.appendingPathComponent(file).path) == 0o600, "\(file)")
+        }
+        // Metrics hold no PHI and are read by node_exporter as another user.
+        #expect(Self.mode(workspace.root.appendingPathComponent("metrics").path) == 0o755)
+        #expect(Self.mode(workspace.root.appendingPathComponent("metrics/driftline.prom").path) == 0o644)
+    }
 }

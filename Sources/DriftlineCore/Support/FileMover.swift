@@ -1,20 +1,53 @@
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Moves files into archive/rejected folders without overwriting anything.
+///
+/// What it files is PHI: the folders it creates are 0700 and every file it files is made 0600 (on the
+/// descriptor, opened without following a link), whatever mode the file was dropped with.
 package enum FileMover {
+    /// Mode of the folders Driftline creates for uploads and reports.
+    package static let folderMode: mode_t = 0o700
+    /// Mode of filed uploads and reports.
+    package static let fileMode: mode_t = 0o600
+
     /// Moves `path` into `directory` (created if needed), adding `-1`, `-2`… before the extension when
     /// the name is taken. Returns the final path.
     @discardableResult
     package static func move(_ path: String, into directory: String, name: String? = nil) throws -> String {
         let manager = FileManager.default
-        try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try makeDirectory(directory)
         let target = uniquePath(in: directory, name: name ?? (path as NSString).lastPathComponent)
+        // Before it leaves the inbox (a copy across file systems keeps the mode); never through a link.
+        try restrict(path)
         if rename(path, target) != 0 {
             guard errno == EXDEV else { throw CocoaError(.fileWriteUnknown) }
             try manager.copyItem(atPath: path, toPath: target)
             try manager.removeItem(atPath: path)
         }
         return target
+    }
+
+    /// Creates `path` and any missing parents with mode 0700 (an existing folder keeps its mode).
+    package static func makeDirectory(_ path: String, mode: mode_t = folderMode) throws {
+        var info = stat()
+        if stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR { return }
+        let parent = (path as NSString).deletingLastPathComponent
+        if !parent.isEmpty && parent != path { try makeDirectory(parent, mode: mode) }
+        guard mkdir(path, mode) == 0 || errno == EEXIST else { throw CocoaError(.fileWriteUnknown) }
+        // mkdir's mode is masked by the umask; the folder gets exactly `mode`.
+        _ = chmod(path, mode)
+    }
+
+    /// Makes the regular file at `path` mode 0600 (or `mode`); a link at `path` is not followed.
+    package static func restrict(_ path: String, mode: mode_t = fileMode) throws {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
+        guard descriptor >= 0 else { throw CocoaError(.fileWriteUnknown) }
+        defer { close(descriptor) }
+        guard fchmod(descriptor, mode) == 0 else { throw CocoaError(.fileWriteUnknown) }
     }
 
     package static func uniquePath(in directory: String, name: String) -> String {
@@ -39,13 +72,14 @@ package enum FileMover {
     }
 
     /// Writes `data` to `path` atomically (temporary file in the same folder, then rename).
-    package static func writeAtomically(_ data: Data, to path: String) throws {
+    package static func writeAtomically(_ data: Data, to path: String, mode: mode_t = fileMode) throws {
         let directory = (path as NSString).deletingLastPathComponent
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try makeDirectory(directory)
         let temporary = (directory as NSString).appendingPathComponent(
             ".\((path as NSString).lastPathComponent).\(getpid()).tmp"
         )
         try data.write(to: URL(fileURLWithPath: temporary))
+        try restrict(temporary, mode: mode)
         guard rename(temporary, path) == 0 else {
             try? FileManager.default.removeItem(atPath: temporary)
             throw CocoaError(.fileWriteUnknown)

@@ -91,7 +91,8 @@ package struct EmbeddedPostgres: Sendable {
     package func start() throws -> String {
         let binaries = try PostgresBinaries.locate(environment: environment)
         let account = try ServerAccount.current()
-        try createDirectory(root, mode: nil)
+        // Traversable by the server user (the data and socket folders below it are 0700), not listable.
+        try createDirectory(root, mode: 0o711)
         try FileLock.withExclusiveLock(path: lockFile.path) {
             try prepareDirectories(account)
             if !isInitialized {
