@@ -64,11 +64,12 @@ package struct LoadStage: PipelineStage {
                     loaded
                     ? archiveFolder(root, candidate.customerID, context.asOf)
                     : (root as NSString).appendingPathComponent(candidate.customerID)
-                let moved = try? FileMover.move(candidate.path, into: folder)
-                if let moved {
-                    // A run killed between commit and filing left this upload's reports staged.
-                    moveStagedReports(from: stagedReports(config, fileID: fileID), besides: moved)
-                }
+                // A run killed between commit and filing left this upload's reports staged.
+                let moved = try? fileUpload(
+                    candidate.path,
+                    into: folder,
+                    reports: stagedReports(config, fileID: fileID)
+                ).moved
                 logger.notice(
                     "upload already processed, not loaded again",
                     metadata: [
@@ -106,8 +107,9 @@ package struct LoadStage: PipelineStage {
         (staging(config) as NSString).appendingPathComponent(String(fileID))
     }
 
-    /// Removes staged reports whose upload is done and no longer in the inbox: they hold raw rows
-    /// (the reject report) and nothing will claim them.
+    /// Staged reports whose upload is done and no longer in the inbox: filed beside the upload when a
+    /// run was killed after filing it (the staged folder says where it went), otherwise removed: they
+    /// hold raw rows (the reject report) and nothing will claim them.
     private func removeOrphanedReports(_ config: PipelineConfig, context: StageContext) {
         let folder = staging(config)
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
@@ -120,12 +122,21 @@ package struct LoadStage: PipelineStage {
             )
         else { return }
         var removed = 0
+        var filed = 0
         for row in rows.rows where !FileManager.default.fileExists(atPath: row[1]!) {
-            if (try? FileManager.default.removeItem(atPath: (folder as NSString).appendingPathComponent(row[0]!)))
-                != nil
-            {
+            let staged = (folder as NSString).appendingPathComponent(row[0]!)
+            if let upload = filedAs(staged) {
+                moveStagedReports(from: staged, besides: upload)
+                filed += 1
+            } else if (try? FileManager.default.removeItem(atPath: staged)) != nil {
                 removed += 1
             }
+        }
+        if filed > 0 {
+            context.logger.notice(
+                "filed the staged reports of uploads a killed run had filed without them",
+                metadata: ["uploads": .safe(filed)]
+            )
         }
         if removed > 0 {
             context.logger.notice(
@@ -133,6 +144,44 @@ package struct LoadStage: PipelineStage {
                 metadata: ["uploads": .safe(removed)]
             )
         }
+    }
+
+    /// Where the upload of the staged reports in `staged` was filed, if it was and is still there.
+    private func filedAs(_ staged: String) -> String? {
+        let marker = (staged as NSString).appendingPathComponent(Self.filedAsMarker)
+        guard let data = FileManager.default.contents(atPath: marker) else { return nil }
+        let path = String(decoding: data, as: UTF8.self)
+        var info = stat()
+        guard path.hasPrefix("/"), lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return path
+    }
+
+    /// In a staged folder: the absolute path the upload is being filed at.
+    private static let filedAsMarker = "filed_as"
+
+    /// Moves the upload out of the inbox, then its staged reports beside it. The staged folder first
+    /// records where the upload goes, so a run killed in between files the reports on its next run
+    /// instead of removing them as orphans.
+    @discardableResult
+    private func fileUpload(
+        _ path: String,
+        into folder: String,
+        reports: String
+    ) throws -> (
+        moved: String, rejects: String?
+    ) {
+        let name = (path as NSString).lastPathComponent
+        if FileManager.default.fileExists(atPath: reports) {
+            let target = URL(fileURLWithPath: FileMover.uniquePath(in: folder, name: name)).path
+            try FileMover.writeAtomically(
+                Data(target.utf8),
+                to: (reports as NSString).appendingPathComponent(Self.filedAsMarker)
+            )
+            let moved = try FileMover.move(path, into: folder, name: (target as NSString).lastPathComponent)
+            CrashPoint.reach("load.after_filing")
+            return (moved, moveStagedReports(from: reports, besides: moved))
+        }
+        return (try FileMover.move(path, into: folder), nil)
     }
 
     /// Files the staged reports beside the upload at `uploadPath`; returns the reject report's path if any.
@@ -240,11 +289,9 @@ package struct LoadStage: PipelineStage {
             metadata["columns.ignored"] = .safe(SafeText(outcome.unknownColumns.joined(separator: ",")))
         }
         do {
-            let moved = try FileMover.move(entry.file.path, into: folder)
+            let (moved, rejects) = try fileUpload(entry.file.path, into: folder, reports: reports)
             metadata["moved_to"] = .safe(SafeText(moved))
-            if let rejects = moveStagedReports(from: reports, besides: moved) {
-                metadata["report"] = .safe(SafeText(rejects))
-            }
+            if let rejects { metadata["report"] = .safe(SafeText(rejects)) }
         } catch {
             context.logger.error(
                 "could not move the upload out of the inbox",

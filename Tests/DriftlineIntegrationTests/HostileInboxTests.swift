@@ -163,4 +163,35 @@ struct HostileInboxTests {
         #expect(Self.mode(workspace.root.appendingPathComponent("metrics").path) == 0o755)
         #expect(Self.mode(workspace.root.appendingPathComponent("metrics/driftline.prom").path) == 0o644)
     }
+
+    @Test func aRunKilledBetweenFilingAnUploadAndItsReportsFilesTheReportsNextTime() throws {
+        let database = try TestDatabase()
+        let workspace = try Workspace()
+        let rows = (1...30).map { Claims.row($0, billed: $0 == 7 ? "12x" : "180.00") }
+        try workspace.drop(
+            ([Claims.header] + rows).joined(separator: "\n") + "\n",
+            customer: "acme-clinic",
+            name: "a.csv"
+        )
+        let crashed = try Self.run(workspace, database, environment: ["DRIFTLINE_CRASH_AT": "load.after_filing"])
+        #expect(crashed.signal == SIGKILL, crashed.summary)
+        let day = "acme-clinic/\(Self.asOf)"
+        #expect(workspace.files(in: "archive") == ["\(day)/a.csv"])
+
+        let runID = try #require(try database.scalar("SELECT max(run_id) FROM driftline.runs"))
+        let resumed = try DriftlineProcess.run(["resume", runID], in: workspace.path, databaseURL: database.url)
+        #expect(resumed.status == 0, resumed.summary)
+        #expect(
+            workspace.files(in: "archive") == [
+                "\(day)/a.csv", "\(day)/a.csv.rejects.csv", "\(day)/a.csv.report.html", "\(day)/a.csv.report.json",
+            ]
+        )
+        let report = try workspace.read("archive/\(day)/a.csv.rejects.csv")
+        #expect(report.split(separator: "\n").count == 2, "\(report)")
+        #expect(report.contains(",12x,"))
+        #expect(try workspace.read("archive/\(day)/a.csv.report.json").contains("\"rejected\" : 1"))
+        let staging = workspace.root.appendingPathComponent("rejected/.staging").path
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: staging)) ?? []).isEmpty)
+        #expect(!resumed.stderr.contains(Claims.canary))
+    }
 }
