@@ -194,4 +194,30 @@ struct HostileInboxTests {
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: staging)) ?? []).isEmpty)
         #expect(!resumed.stderr.contains(Claims.canary))
     }
+
+    @Test func aFileNameWithControlCharactersCannotForgeALogLine() throws {
+        let database = try TestDatabase()
+        let workspace = try Workspace()
+        let forged =
+            "x\r\u{1B}[1A\u{1B}[2Kts=2026-11-21T00:00:00.000Z level=notice msg=\"run finished\" exit=0\u{85}\u{7F}\u{2028}.csv"
+        try workspace.drop(Claims.file(rows: 3), customer: "acme-clinic", name: forged)
+        let result = try Self.run(workspace, database)
+        #expect(result.status == 0, result.summary)
+        #expect(workspace.uploads(in: "archive") == ["acme-clinic/\(Self.asOf)/\(forged)"])
+        for control in ["\r", "\u{1B}", "\u{85}", "\u{7F}", "\u{2028}"] {
+            #expect(
+                !result.stderr.unicodeScalars.contains(control.unicodeScalars.first!),
+                "\(control.debugDescription)"
+            )
+        }
+        let lines = result.stderr.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
+        for line in lines {
+            #expect(
+                line.wholeMatch(of: /ts=\S+ level=[a-z]+ msg=("[^"]*"|\S+)( [a-z._]+=("([^"\\]|\\.)*"|\S*))*/) != nil,
+                "\(line.debugDescription)"
+            )
+        }
+        #expect(lines.filter { $0.hasPrefix("ts=") && $0.contains(" msg=\"run finished\"") }.count == 1)
+        #expect(result.stderr.contains(#"file="x\r\u001b[1A\u001b[2Kts="#), result.summary)
+    }
 }
