@@ -89,4 +89,26 @@ struct DatabaseOutageTests {
         let state = try RunSnapshot.take(connection: PGConnection(url: url), workspace)
         #expect(state == baseline, "after resume:\n\(state)\nuninterrupted:\n\(baseline)")
     }
+
+    /// After a failover the old address can reach a standby: every write fails with `25006`
+    /// (read_only_sql_transaction). That is the database being unavailable (69), not an internal error.
+    @Test func aReadOnlyServerIsADatabaseOutage() throws {
+        let database = try TestDatabase()
+        try database.connect().execute(
+            "ALTER DATABASE \(database.name) SET default_transaction_read_only = on",
+            operation: "make the test database read-only"
+        )
+        let workspace = try RecoveryFixture.workspace()
+        let result = try DriftlineProcess.run(
+            ["run", "--pipeline", "pipelines/nightly.yaml", "--as-of", RecoveryFixture.asOf],
+            in: workspace.path,
+            databaseURL: database.url,
+            environment: ["DRIFTLINE_RETRY_ATTEMPTS": "2"]
+        )
+        #expect(result.status == 69, result.summary)
+        #expect(result.stderr.contains("SQLSTATE 25006"), result.summary)
+        #expect(workspace.files(in: "inbox").count == 4)
+        #expect(workspace.files(in: "archive").isEmpty && workspace.files(in: "rejected").isEmpty)
+        #expect(!result.stderr.contains(Claims.canary))
+    }
 }

@@ -37,7 +37,11 @@ package final class PGConnection {
         return text.split(separator: "\n").first.map(String.init) ?? "unknown"
     }
 
-    package var isHealthy: Bool { PQstatus(handle) == CONNECTION_OK }
+    /// A connection to a standby (it refused a write with `25006`) is not worth keeping: after a
+    /// failover, a new connection reaches the new primary.
+    private var connectedToStandby = false
+
+    package var isHealthy: Bool { PQstatus(handle) == CONNECTION_OK && !connectedToStandby }
 
     /// The backend's process id (for tests that terminate it).
     package var backendPID: Int32 { PQbackendPID(handle) }
@@ -76,9 +80,11 @@ package final class PGConnection {
             let text = String(cString: context)
             if let match = text.firstMatch(of: /line (\d+)/) { copyLine = Int(match.1) }
         }
+        let sqlState = Self.sqlState(result)
+        if sqlState == "25006" { connectedToStandby = true }
         return PostgresError(
             kind,
-            sqlState: Self.sqlState(result),
+            sqlState: sqlState,
             constraint: clibpq_constraint(result).map { String(cString: $0) },
             copyLine: copyLine,
             operation: operation
@@ -99,7 +105,7 @@ package final class PGConnection {
             try execute("COMMIT", operation: "commit")
             return value
         } catch {
-            if isHealthy { try? execute("ROLLBACK", operation: "rollback") }
+            if PQstatus(handle) == CONNECTION_OK { try? execute("ROLLBACK", operation: "rollback") }
             throw error
         }
     }
