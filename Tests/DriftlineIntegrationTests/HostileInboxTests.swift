@@ -220,4 +220,34 @@ struct HostileInboxTests {
         #expect(lines.filter { $0.hasPrefix("ts=") && $0.contains(" msg=\"run finished\"") }.count == 1)
         #expect(result.stderr.contains(#"file="x\r\u001b[1A\u001b[2Kts="#), result.summary)
     }
+
+    @Test func theRejectReportNeutralizesLinesThatStartLikeAFormula() throws {
+        let database = try TestDatabase()
+        let workspace = try Workspace()
+        var rows = (1...40).map { Claims.row($0) }
+        rows[4] = Claims.row(5, billed: "12x", claimID: "=HYPERLINK(\"http://evil.example\")")
+        rows[9] = Claims.row(10, billed: "12x", claimID: "@SUM(1+1)")
+        try workspace.drop(
+            ([Claims.header] + rows).joined(separator: "\n") + "\n",
+            customer: "acme-clinic",
+            name: "a.csv"
+        )
+        let result = try Self.run(workspace, database)
+        #expect(result.status == 0, result.summary)
+        let report = try workspace.read("archive/acme-clinic/\(Self.asOf)/a.csv.rejects.csv")
+        let lines = report.split(separator: "\n").map(String.init)
+        #expect(lines.count == 3, "\(report)")
+        #expect(
+            lines[1].hasSuffix(
+                ",\"'=HYPERLINK(\"\"http://evil.example\"\"),acme-clinic,AETNA,99213,2026-05-01,2026-05-03,2026-05-20,paid,,12x,120.00,96.00,P\(Claims.canary)5,1234567893\""
+            ),
+            "\(report)"
+        )
+        #expect(lines[2].contains(",\"'@SUM(1+1),acme-clinic,"), "\(report)")
+        for line in lines {
+            for cell in line.split(separator: ",\"").dropFirst() {
+                #expect(!"=+-@\t\r".contains(cell.first ?? "x"), "\(line)")
+            }
+        }
+    }
 }

@@ -2,7 +2,8 @@ import Foundation
 
 /// Writes the analyst's reject report beside an upload: one CSV row per finding on a rejected line,
 /// with the original line so it can be fixed. It holds row values, so it is kept only with the
-/// upload itself (same folder, same protection) and never logged.
+/// upload itself (same folder, same protection) and never logged. It is opened in spreadsheets, so a
+/// cell that starts like a formula is neutralized (see ``appendQuoted(_:)``).
 package final class RejectReportWriter {
     private let handle: FileHandle
     package let path: String
@@ -69,8 +70,18 @@ package final class RejectReportWriter {
 
     private func append(_ text: String) { buffer.append(contentsOf: text.utf8) }
 
+    /// A cell a spreadsheet would run as a formula (or trim into one) starts with one of these: `=`, `+`,
+    /// `-`, `@`, tab, CR (OWASP "CSV injection").
+    static func startsFormula<C: Collection<UInt8>>(_ bytes: C) -> Bool {
+        guard let first = bytes.first else { return false }
+        return first == 0x3D || first == 0x2B || first == 0x2D || first == 0x40 || first == 0x09 || first == 0x0D
+    }
+
+    /// A quoted cell; one that starts like a formula is prefixed with `'` so Excel and LibreOffice show
+    /// it as text (the analyst removes the `'` to get the original line back).
     private func appendQuoted<C: Collection<UInt8>>(_ bytes: C) {
         buffer.append(0x22)
+        if Self.startsFormula(bytes) { buffer.append(0x27) }
         for byte in bytes {
             if byte == 0x22 { buffer.append(0x22) }
             buffer.append(byte)
