@@ -71,17 +71,39 @@ package enum FileMover {
         return (name, "")
     }
 
-    /// Writes `data` to `path` atomically (temporary file in the same folder, then rename).
+    /// Writes `data` to `path` atomically: a new temporary file in the same folder, then rename. The
+    /// temporary file has an unpredictable name and is created with `O_CREAT | O_EXCL | O_NOFOLLOW` and
+    /// `mode` (default 0600), so a link or file planted in the folder (a group-writable node_exporter
+    /// textfile folder) is never written through or reused.
     package static func writeAtomically(_ data: Data, to path: String, mode: mode_t = fileMode) throws {
         let directory = (path as NSString).deletingLastPathComponent
         try makeDirectory(directory)
-        let temporary = (directory as NSString).appendingPathComponent(
-            ".\((path as NSString).lastPathComponent).\(getpid()).tmp"
-        )
-        try data.write(to: URL(fileURLWithPath: temporary))
-        try restrict(temporary, mode: mode)
-        guard rename(temporary, path) == 0 else {
-            try? FileManager.default.removeItem(atPath: temporary)
+        let name = (path as NSString).lastPathComponent
+        var temporary = ""
+        var descriptor: Int32 = -1
+        for _ in 0..<8 {
+            let token = String(UInt64.random(in: .min ... .max), radix: 16)
+            temporary = (directory as NSString).appendingPathComponent(".\(name).\(token).tmp")
+            descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+            if descriptor >= 0 || errno != EEXIST { break }
+        }
+        guard descriptor >= 0 else { throw CocoaError(.fileWriteUnknown) }
+        var written = 0
+        let failed: Bool = data.withUnsafeBytes { bytes in
+            // The umask narrowed `mode` at creation; set it exactly.
+            guard fchmod(descriptor, mode) == 0 else { return true }
+            while written < bytes.count {
+                let count = write(descriptor, bytes.baseAddress! + written, bytes.count - written)
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    return true
+                }
+                written += count
+            }
+            return fsync(descriptor) != 0
+        }
+        if close(descriptor) != 0 || failed || rename(temporary, path) != 0 {
+            unlink(temporary)
             throw CocoaError(.fileWriteUnknown)
         }
     }
