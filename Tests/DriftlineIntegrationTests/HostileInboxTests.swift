@@ -250,4 +250,54 @@ struct HostileInboxTests {
             }
         }
     }
+
+    /// As root, permissions never stop a listing: the run drops the capabilities that bypass them
+    /// (`setpriv`), and reaches the test database through a link to its socket in an open folder.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") && getuid() == 0))
+    func anInboxThatCannotBeListedIsNotExit0() throws {
+        let database = try TestDatabase()
+        let workspace = try Workspace()
+        try workspace.drop(Claims.file(rows: 5), customer: "acme-clinic", name: "a.csv")
+        let inbox = workspace.root.appendingPathComponent("inbox").path
+        #expect(chmod(inbox, 0o000) == 0)
+        defer { _ = chmod(inbox, 0o755) }
+
+        var url = database.url
+        var components = try #require(URLComponents(string: database.url))
+        if let host = components.queryItems?.first(where: { $0.name == "host" })?.value, host.hasPrefix("/") {
+            let socket = try #require(
+                try FileManager.default.contentsOfDirectory(atPath: host).first {
+                    $0.hasPrefix(".s.PGSQL.") && !$0.hasSuffix(".lock")
+                }
+            )
+            let open = workspace.root.appendingPathComponent("socket")
+            try FileManager.default.createDirectory(at: open, withIntermediateDirectories: true)
+            #expect(link("\(host)/\(socket)", open.appendingPathComponent(socket).path) == 0)
+            components.queryItems = components.queryItems?.map {
+                $0.name == "host" ? URLQueryItem(name: "host", value: open.path) : $0
+            }
+            url = try #require(components.string)
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        process.arguments = [
+            "--bounding-set=-dac_override,-dac_read_search", "--inh-caps=-dac_override,-dac_read_search", "--",
+            DriftlineProcess.binary, "run", "--pipeline", "pipelines/nightly.yaml", "--as-of", Self.asOf,
+        ]
+        process.currentDirectoryURL = workspace.root
+        var environment = ProcessInfo.processInfo.environment
+        environment["DATABASE_URL"] = url
+        process.environment = environment
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 78, "\(stderr)")
+        #expect(stderr.contains("inbox: the inbox folder cannot be listed (errno 13)"), "\(stderr)")
+        _ = chmod(inbox, 0o755)
+        #expect(workspace.files(in: "inbox") == ["acme-clinic/a.csv"])
+        #expect(try database.int("SELECT count(*) FROM driftline.uploads") == 0)
+    }
 }

@@ -53,6 +53,22 @@ package struct InboxScanner: Sendable {
         return lowered.hasSuffix(".csv") || lowered.hasSuffix(".csv.zst")
     }
 
+    /// The names in `folder` (without `.` and `..`), sorted; `nil` with `errno` set when it cannot be listed.
+    static func list(_ folder: String) -> [String]? {
+        guard let directory = opendir(folder) else { return nil }
+        defer { closedir(directory) }
+        var names: [String] = []
+        errno = 0
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
+                String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+            errno = 0
+        }
+        return errno == 0 ? names.sorted() : nil
+    }
+
     package func scan(now: Date = Date()) throws(ConfigError) -> Result {
         let manager = FileManager.default
         var isDirectory: ObjCBool = false
@@ -60,7 +76,10 @@ package struct InboxScanner: Sendable {
             throw ConfigError(file: inbox, message: "the inbox folder does not exist")
         }
         var result = Result()
-        let customers = ((try? manager.contentsOfDirectory(atPath: inbox)) ?? []).sorted()
+        // Listed with opendir(3), not FileManager: a folder that cannot be listed is an error, never empty.
+        guard let customers = Self.list(inbox) else {
+            throw ConfigError(file: inbox, message: "the inbox folder cannot be listed (errno \(Int(errno)))")
+        }
         for customer in customers where !Self.isTemporary(customer) {
             let folder = (inbox as NSString).appendingPathComponent(customer)
             var info = stat()
@@ -90,8 +109,10 @@ package struct InboxScanner: Sendable {
                 )
                 continue
             }
-            guard let names = try? manager.contentsOfDirectory(atPath: folder) else {
-                result.problems.append(Problem(path: folder, message: "cannot list the customer folder"))
+            guard let names = Self.list(folder) else {
+                result.problems.append(
+                    Problem(path: folder, message: "cannot list the customer folder (errno \(Int(errno)))")
+                )
                 continue
             }
             for name in names.sorted() where !Self.isTemporary(name) {
