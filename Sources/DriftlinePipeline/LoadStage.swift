@@ -65,11 +65,17 @@ package struct LoadStage: PipelineStage {
                     ? archiveFolder(root, candidate.customerID, context.asOf)
                     : (root as NSString).appendingPathComponent(candidate.customerID)
                 // A run killed between commit and filing left this upload's reports staged.
-                let moved = try? fileUpload(
-                    candidate.path,
-                    into: folder,
-                    reports: stagedReports(config, fileID: fileID)
-                ).moved
+                var moved: String?
+                do {
+                    moved = try fileUpload(candidate.path, into: folder, reports: stagedReports(config, fileID: fileID))
+                        .moved
+                } catch {
+                    logger.error(
+                        "could not move the upload out of the inbox, left in place",
+                        metadata: ["file": .safe(SafeText(candidate.path)), "error": .safe(Self.describe(error))]
+                    )
+                    counters["files_skipped", default: 0] += 1
+                }
                 logger.notice(
                     "upload already processed, not loaded again",
                     metadata: [
@@ -86,13 +92,24 @@ package struct LoadStage: PipelineStage {
 
         // 2. Claim and load queued files one by one until the queue is empty.
         let loader = UploadLoader(rules: rules, groups: groups, maxRejectRate: config.maxRejectRate, logger: logger)
-        while true {
-            let done = try context.retry.run(logger: logger, operation: "load upload") { _ in
-                try loadNext(loader: loader, context: context)
+        do {
+            while true {
+                let done = try context.retry.run(logger: logger, operation: "load upload") { _ in
+                    try loadNext(loader: loader, context: context)
+                }
+                if !done { break }
             }
-            if !done { break }
+        } catch let error as FileSystemError {
+            // Staging the reports failed (the upload's transaction rolled back): name the path and errno.
+            logger.error("file system error, stage stopped", metadata: ["error": .safe(error)])
+            throw error
         }
         return nil
+    }
+
+    /// A failure safe to log: a ``FileSystemError`` (path, errno) as it is, anything else by its type.
+    static func describe(_ error: any Error) -> SafeText {
+        SafeText((error as? FileSystemError)?.description ?? "\(type(of: error))")
     }
 
     private func staging(_ config: PipelineConfig) -> String {
@@ -294,9 +311,18 @@ package struct LoadStage: PipelineStage {
             if let rejects { metadata["report"] = .safe(SafeText(rejects)) }
         } catch {
             context.logger.error(
-                "could not move the upload out of the inbox",
-                metadata: ["file": .safe(SafeText(entry.file.path))]
+                "could not move the upload out of the inbox, left in place",
+                metadata: ["file": .safe(SafeText(entry.file.path)), "error": .safe(Self.describe(error))]
             )
+            // Loaded, but still in the inbox: the run says so (exit 65); the next run files it.
+            _ = try? context.retry.run(logger: context.logger, operation: "record unfiled upload") { _ in
+                try RunStore.addToSummary(
+                    runID: context.runID,
+                    stage: name,
+                    ["files_skipped": 1],
+                    on: context.connections.connection()
+                )
+            }
         }
         if let error = outcome.error {
             metadata["reason"] = .safe(error.kind)

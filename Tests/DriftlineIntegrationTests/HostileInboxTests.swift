@@ -251,6 +251,54 @@ struct HostileInboxTests {
         }
     }
 
+    @Test func anUploadThatCannotBeMovedOutOfTheInboxIsNotExit0() throws {
+        let database = try TestDatabase()
+        let workspace = try Workspace()
+        try workspace.drop(Claims.file(rows: 5), customer: "acme-clinic", name: "a.csv")
+        // The archive folder cannot be created (root is not stopped by a mode, a file in the way is).
+        let archive = workspace.root.appendingPathComponent("archive").path
+        #expect(FileManager.default.createFile(atPath: archive, contents: Data()))
+
+        let first = try Self.run(workspace, database)
+        #expect(first.status == 65, first.summary)
+        #expect(
+            first.stderr.contains("msg=\"could not move the upload out of the inbox, left in place\""),
+            first.summary
+        )
+        #expect(first.stderr.contains("errno 20"), first.summary)
+        #expect(first.stdout.contains("left in the inbox 1"), first.summary)
+        #expect(workspace.files(in: "inbox") == ["acme-clinic/a.csv"])
+        #expect(try database.rows("SELECT status FROM driftline.uploads") == [["loaded"]])
+
+        // Once the archive can be written, the next run files it with its reports; nothing loads twice.
+        try FileManager.default.removeItem(atPath: archive)
+        let second = try Self.run(workspace, database)
+        #expect(second.status == 0, second.summary)
+        #expect(second.stderr.contains("msg=\"upload already processed, not loaded again\""), second.summary)
+        let day = "acme-clinic/\(Self.asOf)"
+        #expect(
+            workspace.files(in: "archive") == ["\(day)/a.csv", "\(day)/a.csv.report.html", "\(day)/a.csv.report.json"]
+        )
+        #expect(try database.int("SELECT count(*) FROM driftline.claims") == 5)
+    }
+
+    @Test func aFileSystemErrorNamesThePathAndErrno() throws {
+        let database = try TestDatabase()
+        let workspace = try Workspace()
+        try workspace.drop(Claims.file(rows: 5), customer: "acme-clinic", name: "a.csv")
+        let rejected = workspace.root.appendingPathComponent("rejected").path
+        #expect(FileManager.default.createFile(atPath: rejected, contents: Data()))
+
+        let result = try Self.run(workspace, database)
+        #expect(result.status == 70, result.summary)
+        #expect(result.stderr.contains("cannot create the folder rejected"), result.summary)
+        #expect(result.stderr.contains("Not a directory (errno 20)"), result.summary)
+        #expect(!result.stderr.contains("CocoaError"), result.summary)
+        #expect(workspace.files(in: "inbox") == ["acme-clinic/a.csv"])
+        #expect(try database.int("SELECT count(*) FROM driftline.uploads") == 0)
+        #expect(try database.int("SELECT count(*) FROM driftline.claims") == 0)
+    }
+
     /// As root, permissions never stop a listing: the run drops the capabilities that bypass them
     /// (`setpriv`), and reaches the test database through a link to its socket in an open folder.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") && getuid() == 0))

@@ -24,30 +24,43 @@ package enum FileMover {
         // Before it leaves the inbox (a copy across file systems keeps the mode); never through a link.
         try restrict(path)
         if rename(path, target) != 0 {
-            guard errno == EXDEV else { throw CocoaError(.fileWriteUnknown) }
-            try manager.copyItem(atPath: path, toPath: target)
-            try manager.removeItem(atPath: path)
+            guard errno == EXDEV else { throw FileSystemError("move the file to \(target)", path: path) }
+            do {
+                try manager.copyItem(atPath: path, toPath: target)
+                try manager.removeItem(atPath: path)
+            } catch {
+                throw FileSystemError("move the file across file systems to \(target)", path: path, code: EXDEV)
+            }
         }
         return target
     }
 
     /// Creates `path` and any missing parents with mode 0700 (an existing folder keeps its mode).
-    package static func makeDirectory(_ path: String, mode: mode_t = folderMode) throws {
+    package static func makeDirectory(_ path: String, mode: mode_t = folderMode) throws(FileSystemError) {
         var info = stat()
-        if stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR { return }
+        if stat(path, &info) == 0 {
+            guard (info.st_mode & S_IFMT) == S_IFDIR else {
+                throw FileSystemError("create the folder", path: path, code: ENOTDIR)
+            }
+            return
+        }
         let parent = (path as NSString).deletingLastPathComponent
         if !parent.isEmpty && parent != path { try makeDirectory(parent, mode: mode) }
-        guard mkdir(path, mode) == 0 || errno == EEXIST else { throw CocoaError(.fileWriteUnknown) }
+        guard mkdir(path, mode) == 0 else {
+            let code = errno
+            if code == EEXIST, stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR { return }
+            throw FileSystemError("create the folder", path: path, code: code)
+        }
         // mkdir's mode is masked by the umask; the folder gets exactly `mode`.
         _ = chmod(path, mode)
     }
 
     /// Makes the regular file at `path` mode 0600 (or `mode`); a link at `path` is not followed.
-    package static func restrict(_ path: String, mode: mode_t = fileMode) throws {
+    package static func restrict(_ path: String, mode: mode_t = fileMode) throws(FileSystemError) {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
-        guard descriptor >= 0 else { throw CocoaError(.fileWriteUnknown) }
+        guard descriptor >= 0 else { throw FileSystemError("open the file", path: path) }
         defer { close(descriptor) }
-        guard fchmod(descriptor, mode) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        guard fchmod(descriptor, mode) == 0 else { throw FileSystemError("set the mode of", path: path) }
     }
 
     package static func uniquePath(in directory: String, name: String) -> String {
@@ -75,7 +88,8 @@ package enum FileMover {
     /// temporary file has an unpredictable name and is created with `O_CREAT | O_EXCL | O_NOFOLLOW` and
     /// `mode` (default 0600), so a link or file planted in the folder (a group-writable node_exporter
     /// textfile folder) is never written through or reused.
-    package static func writeAtomically(_ data: Data, to path: String, mode: mode_t = fileMode) throws {
+    package static func writeAtomically(_ data: Data, to path: String, mode: mode_t = fileMode) throws(FileSystemError)
+    {
         let directory = (path as NSString).deletingLastPathComponent
         try makeDirectory(directory)
         let name = (path as NSString).lastPathComponent
@@ -87,7 +101,7 @@ package enum FileMover {
             descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
             if descriptor >= 0 || errno != EEXIST { break }
         }
-        guard descriptor >= 0 else { throw CocoaError(.fileWriteUnknown) }
+        guard descriptor >= 0 else { throw FileSystemError("create a temporary file for", path: path) }
         var written = 0
         let failed: Bool = data.withUnsafeBytes { bytes in
             // The umask narrowed `mode` at creation; set it exactly.
@@ -103,8 +117,9 @@ package enum FileMover {
             return fsync(descriptor) != 0
         }
         if close(descriptor) != 0 || failed || rename(temporary, path) != 0 {
+            let error = FileSystemError("write", path: path)
             unlink(temporary)
-            throw CocoaError(.fileWriteUnknown)
+            throw error
         }
     }
 }
