@@ -348,4 +348,38 @@ struct HostileInboxTests {
         #expect(workspace.files(in: "inbox") == ["acme-clinic/a.csv"])
         #expect(try database.int("SELECT count(*) FROM driftline.uploads") == 0)
     }
+
+    /// A rules file can make rule ids and messages as long as it likes; what is stored per reject is capped.
+    @Test func storedRuleIDsAndMessagesAreCapped() throws {
+        let database = try TestDatabase()
+        let workspace = try Workspace()
+        let longID = String(repeating: "a", count: 300)
+        let longMessage = String(repeating: "claim id too long ", count: 600)
+        try """
+        rules:
+          - id: \(longID)
+            kind: max_length
+            field: claim_id
+            max: 12
+            severity: error
+            message: \(longMessage)
+        """.write(to: workspace.root.appendingPathComponent("rules/zz-long.yaml"), atomically: true, encoding: .utf8)
+        var rows = (1...40).map { Claims.row($0) }
+        rows[6] = Claims.row(7, claimID: "C7-\(Claims.canary)-TOO-LONG")
+        try workspace.drop(
+            ([Claims.header] + rows).joined(separator: "\n") + "\n",
+            customer: "acme-clinic",
+            name: "a.csv"
+        )
+
+        let result = try Self.run(workspace, database)
+        #expect(result.status == 0, result.summary)
+        #expect(try database.rows("SELECT status, rows_rejected::text FROM driftline.uploads") == [["loaded", "1"]])
+        let stored = try database.rows(
+            "SELECT octet_length(rule_id)::text, octet_length(message)::text, line_no::text FROM driftline.rejects"
+        )
+        #expect(stored == [["200", "2000", "8"]])
+        #expect(try database.int("SELECT max(octet_length(rule_id)) FROM driftline.upload_findings") == 200)
+        #expect(try database.scalar("SELECT rule_id FROM driftline.rejects")?.hasPrefix("aaaa") == true)
+    }
 }
