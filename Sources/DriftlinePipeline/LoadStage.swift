@@ -25,6 +25,8 @@ package struct LoadStage: PipelineStage {
     package func run(_ context: StageContext) throws -> [String: Int64]? {
         let config = context.config
         let logger = context.logger
+        // Survives a database restart mid-load (see RetryBudget.swift; DRIFTLINE_RETRY_SECONDS).
+        let retry = RetryPolicy.forLoads(context.retry)
         let scan = try InboxScanner(inbox: config.inbox, settleSeconds: config.settleSeconds).scan()
         for problem in scan.problems {
             logger.warning(
@@ -49,7 +51,7 @@ package struct LoadStage: PipelineStage {
                 counters["files_unreadable", default: 0] += 1
                 continue
             }
-            let registration = try context.retry.run(logger: logger, operation: "register upload") { _ in
+            let registration = try retry.run(logger: logger, operation: "register upload") { _ in
                 try InboxQueue.register(
                     candidate,
                     sha256: sha256,
@@ -86,7 +88,7 @@ package struct LoadStage: PipelineStage {
                 counters["files_duplicate", default: 0] += 1
             }
         }
-        _ = try context.retry.run(logger: logger, operation: "record scan") { _ in
+        _ = try retry.run(logger: logger, operation: "record scan") { _ in
             try RunStore.addToSummary(runID: context.runID, stage: name, counters, on: context.connections.connection())
         }
 
@@ -94,7 +96,7 @@ package struct LoadStage: PipelineStage {
         let loader = UploadLoader(rules: rules, groups: groups, maxRejectRate: config.maxRejectRate, logger: logger)
         do {
             while true {
-                let done = try context.retry.run(logger: logger, operation: "load upload") { _ in
+                let done = try retry.run(logger: logger, operation: "load upload") { _ in
                     try loadNext(loader: loader, context: context)
                 }
                 if !done { break }
@@ -315,7 +317,8 @@ package struct LoadStage: PipelineStage {
                 metadata: ["file": .safe(SafeText(entry.file.path)), "error": .safe(Self.describe(error))]
             )
             // Loaded, but still in the inbox: the run says so (exit 65); the next run files it.
-            _ = try? context.retry.run(logger: context.logger, operation: "record unfiled upload") { _ in
+            _ = try? RetryPolicy.forLoads(context.retry).run(logger: context.logger, operation: "record unfiled upload")
+            { _ in
                 try RunStore.addToSummary(
                     runID: context.runID,
                     stage: name,

@@ -111,4 +111,43 @@ struct DatabaseOutageTests {
         #expect(workspace.files(in: "archive").isEmpty && workspace.files(in: "rejected").isEmpty)
         #expect(!result.stderr.contains(Claims.canary))
     }
+
+    /// A database restart of about 10 seconds mid-load (a minor-version upgrade, a failover) is ridden
+    /// out by the default retry budget: the run finishes as if nothing had happened.
+    @Test func aTenSecondRestartMidLoadIsRiddenOut() throws {
+        let baseline = try RunRecoveryTests.baseline.get()
+        let directory = URL(fileURLWithPath: "/tmp/dlr-\(UUID().uuidString.prefix(8).lowercased())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let cluster = EmbeddedPostgres(root: directory.appendingPathComponent(".driftline"))
+        defer {
+            try? cluster.stop(mode: .immediate)
+            try? FileManager.default.removeItem(at: directory)
+        }
+        let url = try cluster.start()
+        try Migrator.migrate(PGConnection(url: url))
+
+        let workspace = try RecoveryFixture.workspace()
+        let running = try DriftlineProcess.start(
+            ["run", "--pipeline", "pipelines/nightly.yaml", "--as-of", RecoveryFixture.asOf],
+            in: workspace.path,
+            databaseURL: url,
+            environment: ["DRIFTLINE_PAUSE_AT": "load.copy:750", "DRIFTLINE_PAUSE_MS": "3000"]
+        )
+        do {
+            let probe = try PGConnection(url: url)
+            try waitFor("the first upload to commit") {
+                Int(try probe.query("SELECT count(*) FROM driftline.uploads", operation: "probe").scalar ?? "0") == 1
+            }
+        }
+        Thread.sleep(forTimeInterval: 0.5)
+        try cluster.stop(mode: .immediate)
+        Thread.sleep(forTimeInterval: 10)
+        _ = try cluster.start()
+
+        let result = running.wait()
+        #expect(result.status == 65, result.summary)  // cedar-med/claims-2.csv is rejected as a whole
+        #expect(result.stderr.contains("msg=\"transient database error, retrying\""), result.summary)
+        let state = try RunSnapshot.take(connection: PGConnection(url: url), workspace)
+        #expect(state == baseline, "after the restart:\n\(state)\nuninterrupted:\n\(baseline)")
+    }
 }
