@@ -338,6 +338,9 @@ package struct PipelineRunner: Sendable {
             return (.locked, "lost the pipeline lock: another run of this pipeline took over")
         case let error as UploadError:
             return (.data, SafeMessage(trusted: error.description))
+        case let error as FileSystemError:
+            // A path from the inbox layout and an errno: say which file and why.
+            return (.internalError, "file system error: \(error)")
         default:
             return (.internalError, SafeMessage(trusted: "internal error (\(type(of: error)))"))
         }
