@@ -54,8 +54,9 @@ test: db-start ## Run the test suite against a real PostgreSQL
 bench: deps db-start release ## Benchmark (release): driftline vs psql \copy, RSS, validation throughput
 	DATABASE_URL="$${DATABASE_URL:-$$($(DRIFTLINE) db url)}" bash scripts/bench.sh
 
-lint: ## swift format lint --strict (the style of .swift-format)
+lint: ## swift format lint --strict (the style of .swift-format); vouchers for log-safe text on the reviewed list
 	$(SWIFT) format lint --strict -r Sources Tests
+	bash scripts/lint-vouchers.sh
 
 format: ## Reformat Sources and Tests in place
 	$(SWIFT) format -i -r Sources Tests

@@ -101,7 +101,7 @@ package struct LoadStage: Stage {
         for problem in scan.problems {
             logger.warning(
                 "inbox entry skipped",
-                metadata: ["path": .safe(SafeText(problem.path)), "reason": .safe(problem.message)]
+                metadata: ["path": .safe(SafeText(inboxName: problem.path)), "reason": .safe(problem.message)]
             )
         }
         if !scan.unsettled.isEmpty {
@@ -120,7 +120,7 @@ package struct LoadStage: Stage {
             do { sha256 = try FileDigest.sha256(path: candidate.path) } catch {
                 logger.error(
                     "cannot read upload, left in place",
-                    metadata: ["file": .safe(SafeText(candidate.path)), "reason": .safe(error.message)]
+                    metadata: ["file": .safe(SafeText(inboxName: candidate.path)), "reason": .safe(error.message)]
                 )
                 counters["files_unreadable", default: 0] += 1
                 continue
@@ -148,15 +148,18 @@ package struct LoadStage: Stage {
                 } catch {
                     logger.error(
                         "could not move the upload out of the inbox, left in place",
-                        metadata: ["file": .safe(SafeText(candidate.path)), "error": .safe(Self.describe(error))]
+                        metadata: [
+                            "file": .safe(SafeText(inboxName: candidate.path)), "error": .safe(Self.describe(error)),
+                        ]
                     )
                     counters["files_skipped", default: 0] += 1
                 }
                 logger.notice(
                     "upload already processed, not loaded again",
                     metadata: [
-                        "file": .safe(SafeText(candidate.path)), "upload": .safe(uploadID ?? 0),
-                        "status": .safe(SafeText(status ?? "unknown")), "moved_to": .safe(SafeText(moved ?? "-")),
+                        "file": .safe(SafeText(inboxName: candidate.path)), "upload": .safe(uploadID ?? 0),
+                        "status": .safe(SafeText(code: status ?? "unknown")),
+                        "moved_to": .safe(SafeText(inboxName: moved ?? "-")),
                     ]
                 )
                 counters["files_duplicate", default: 0] += 1
@@ -184,7 +187,7 @@ package struct LoadStage: Stage {
 
     /// A failure safe to log: a ``FileSystemError`` (path, errno) as it is, anything else by its type.
     static func describe(_ error: any Error) -> SafeText {
-        SafeText((error as? FileSystemError)?.description ?? "\(type(of: error))")
+        SafeText(code: (error as? FileSystemError)?.description ?? "\(type(of: error))")
     }
 
     private func staging(_ config: PipelineConfig) -> String {
@@ -324,14 +327,14 @@ package struct LoadStage: Stage {
             context.logger.warning(
                 "not an upload, moved to rejected",
                 metadata: [
-                    "file": .safe(SafeText(candidate.path)), "moved_to": .safe(SafeText(moved)),
+                    "file": .safe(SafeText(inboxName: candidate.path)), "moved_to": .safe(SafeText(inboxName: moved)),
                     "reason": .safe(message),
                 ]
             )
         } catch {
             context.logger.error(
                 "not an upload, and it could not be moved: left in place",
-                metadata: ["file": .safe(SafeText(candidate.path)), "reason": .safe(message)]
+                metadata: ["file": .safe(SafeText(inboxName: candidate.path)), "reason": .safe(message)]
             )
         }
     }
@@ -358,8 +361,8 @@ package struct LoadStage: Stage {
             let rejectsPath = (reports as NSString).appendingPathComponent("rejects.csv")
             let rejectReport = try RejectReportWriter(path: rejectsPath)
             var logger = context.logger
-            logger[metadataKey: "upload.file"] = .safe(SafeText(entry.file.fileName))
-            logger[metadataKey: "customer"] = .safe(SafeText(entry.file.customerID))
+            logger[metadataKey: "upload.file"] = .safe(SafeText(inboxName: entry.file.fileName))
+            logger[metadataKey: "customer"] = .safe(SafeText(inboxName: entry.file.customerID))
             var loaderForFile = loader
             loaderForFile.logger = logger
             let outcome = try loaderForFile.load(
@@ -394,7 +397,7 @@ package struct LoadStage: Stage {
         guard let outcome else {
             context.logger.warning(
                 "queued upload vanished from the inbox",
-                metadata: ["file": .safe(SafeText(entry.file.path))]
+                metadata: ["file": .safe(SafeText(inboxName: entry.file.path))]
             )
             return true
         }
@@ -426,20 +429,20 @@ package struct LoadStage: Stage {
             ? archiveFolder(config.archive, customer, context.asOf)
             : (config.rejected as NSString).appendingPathComponent(customer)
         var metadata: Logger.Metadata = [
-            "upload": .safe(outcome.uploadID), "customer": .safe(SafeText(customer)),
-            "file": .safe(SafeText(entry.file.fileName)), "status": .safe(outcome.status),
+            "upload": .safe(outcome.uploadID), "customer": .safe(SafeText(inboxName: customer)),
+            "file": .safe(SafeText(inboxName: entry.file.fileName)), "status": .safe(outcome.status),
             "rows.read": .safe(outcome.rowsRead), "rows.loaded": .safe(outcome.rowsLoaded),
             "rows.rejected": .safe(outcome.rowsRejected), "rows.warned": .safe(outcome.rowsWarned),
         ]
         if let ignored = outcome.unknownColumnsSummary { metadata["columns.ignored"] = .safe(ignored) }
         do {
             let (moved, rejects) = try fileUpload(entry.file.path, into: folder, reports: reports)
-            metadata["moved_to"] = .safe(SafeText(moved))
-            if let rejects { metadata["report"] = .safe(SafeText(rejects)) }
+            metadata["moved_to"] = .safe(SafeText(inboxName: moved))
+            if let rejects { metadata["report"] = .safe(SafeText(inboxName: rejects)) }
         } catch {
             context.logger.error(
                 "could not move the upload out of the inbox, left in place",
-                metadata: ["file": .safe(SafeText(entry.file.path)), "error": .safe(Self.describe(error))]
+                metadata: ["file": .safe(SafeText(inboxName: entry.file.path)), "error": .safe(Self.describe(error))]
             )
             // Loaded, but still in the inbox: the run says so (exit 65); the next run files it.
             _ = try? RetryPolicy.forLoads(context.retry).runBlocking(

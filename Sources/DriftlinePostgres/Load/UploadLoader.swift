@@ -112,7 +112,7 @@ package struct UploadLoader {
             status: .loaded,
             uploadID: uploadID,
             bytes: file.size,
-            report: ValidationReport(file: SafeText(file.fileName))
+            report: ValidationReport(file: SafeText(inboxName: file.fileName))
         )
         try connection.execute("SAVEPOINT direct_load", operation: "savepoint")
         if let outcome = try loadDirect(file, fresh, rejectReport: rejectReport, on: connection) {
