@@ -57,6 +57,9 @@ package struct PostgresError: Error, LogSafe {
 
     package var isUniqueViolation: Bool { sqlState == "23505" }
 
+    /// `lock_timeout` expired (55P03 lock_not_available).
+    package var isLockTimeout: Bool { sqlState == "55P03" }
+
     /// `25006` read_only_sql_transaction: the server is a standby (a failover moved the primary).
     package var isReadOnlyTransaction: Bool { sqlState == "25006" }
 
