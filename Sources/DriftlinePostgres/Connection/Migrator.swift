@@ -97,7 +97,11 @@ package struct Migrator {
         let migrations = try migrations ?? bundled()
         try connection.query("SELECT pg_advisory_lock($1)", [String(lockKey)], operation: "lock migrations")
         defer {
-            _ = try? connection.query("SELECT pg_advisory_unlock($1)", [String(lockKey)], operation: "unlock migrations")
+            _ = try? connection.query(
+                "SELECT pg_advisory_unlock($1)",
+                [String(lockKey)],
+                operation: "unlock migrations"
+            )
         }
         try connection.execute(
             """
@@ -183,7 +187,9 @@ package struct Migrator {
                     }
                 } else {
                     try setTimeouts(options, local: false, on: connection)
-                    defer { _ = try? connection.execute("RESET lock_timeout; RESET statement_timeout", operation: "reset") }
+                    defer {
+                        _ = try? connection.execute("RESET lock_timeout; RESET statement_timeout", operation: "reset")
+                    }
                     for statement in statements(of: migration.sql) {
                         try connection.execute(statement, operation: "migration \(migration.version)")
                     }
