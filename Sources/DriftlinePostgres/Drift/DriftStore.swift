@@ -7,7 +7,8 @@ import Foundation
 /// here logs.
 package enum DriftStore {
     /// Every customer × payer × CPT group with decided claims in `windows`, each with its two windows'
-    /// denial counts and decision-time histograms, in ascending triple order.
+    /// denial counts and decision-time histograms, in no particular order (the detector needs none; sorting
+    /// these structs cost more than the rest of the Swift side).
     ///
     /// One statement, one pass over the windows' rows: the claims decided from the baseline start to the current
     /// end, grouped by triple and window — the same grouping as a plain `count(*) … GROUP BY`, plus one
@@ -50,6 +51,7 @@ package enum DriftStore {
         }
         let empty = DriftWindowAggregate(denials: DenialCounts(denied: 0, decided: 0), decisionDays: [:])
         var byTriple: [DriftTriple: DriftAggregate] = [:]
+        byTriple.reserveCapacity(rows.rows.count)
         for row in rows.rows {
             let triple = DriftTriple(customerID: row[0]!, payer: row[1]!, cptGroup: row[2]!)
             let window = DriftWindowAggregate(
@@ -61,7 +63,7 @@ package enum DriftStore {
             if isCurrent { aggregate.current = window } else { aggregate.baseline = window }
             byTriple[triple] = aggregate
         }
-        return byTriple.values.sorted { $0.triple < $1.triple }
+        return Array(byTriple.values)
     }
 
     /// The histogram of an integer array in PostgreSQL's text form (`{12,14,-2,12}`), negative values left out.
