@@ -24,10 +24,10 @@ import Testing
     }
 
     @Test func theStandardRegistryKnowsTheShippedStages() throws {
-        #expect(StageRegistry.standard.names == ["load", "report"])
+        #expect(StageRegistry.standard.names == ["load", "drift", "report"])
         let shipped = Workspace.repositoryRoot.appendingPathComponent("pipelines/nightly.yaml").path
         let config = try StageRegistry.standard.loadPipeline(path: shipped)
-        #expect(try StageRegistry.standard.stages(for: config).map(\.name) == ["load", "report"])
+        #expect(try StageRegistry.standard.stages(for: config).map(\.name) == ["load", "drift", "report"])
     }
 
     @Test func aStageReadsItsSection() throws {
