@@ -18,7 +18,9 @@
 /// ``ConfigError`` naming the file and the line.
 extension DriftSettings {
     /// The keys of the section.
-    package static let sectionKeys = ["current_days", "baseline_days", "min_decided", "fdr", "denial_rate", "decision_time"]
+    package static let sectionKeys = [
+        "current_days", "baseline_days", "min_decided", "fdr", "denial_rate", "decision_time",
+    ]
     private static let denialRateKeys = ["min_change", "min_relative"]
     private static let decisionTimeKeys = ["min_days", "min_relative"]
 
