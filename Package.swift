@@ -91,7 +91,8 @@ let package = Package(
         .testTarget(
             name: "DriftlineIntegrationTests",
             dependencies: [
-                "DriftlineCore", "DriftlinePostgres", "DriftlinePipeline", "DriftlineEmbedded", "DriftlineTestSupport",
+                "DriftlineCore", "DriftlinePostgres", "DriftlinePipeline", "DriftlineEmbedded", "DriftlineSamples",
+                "DriftlineTestSupport",
             ]
         ),
     ]
