@@ -360,8 +360,8 @@ sql "DROP SCHEMA bench CASCADE" >/dev/null
                 -v ps="$(raw psql "$rows" 4 | median)" -v wr="$(raw driftline "$rows" 4 | spread)" \
                 -v nr="$(raw driftline-noindex "$rows" 4 | spread)" -v idx="$DRIFT_INDEX" 'BEGIN {
                 printf "  drift index, %d rows: driftline %.2f s with %s [%s], %.2f s without [%s]:", r, with, idx, wr, without, nr
-                printf " throughput %.1f%% lower; ratio %.2f with, %.2f without (psql into a copy with the index)\n",
-                    (with / without - 1) * 100, ps / with, ps / without
+                printf " %.1f%% more time, %.1f%% less throughput; ratio to psql %.2f with, %.2f without\n",
+                    (with / without - 1) * 100, (1 - without / with) * 100, ps / with, ps / without
             }'
         done
     fi
