@@ -114,7 +114,7 @@ SQL
 WS=$WORK/ws
 mkdir -p "$WS"
 # The load benchmark times load → report: the drift stage is timed on its own (step 4).
-sed -E "s|^rules:[[:space:]]*[^#]*|rules: $ROOT/rules   |; s|^settle_seconds:[[:space:]]*[0-9.]+|settle_seconds: 0|; /^  - drift/d" \
+sed -E "s|^rules:[[:space:]]*[^#]*|rules: $ROOT/rules   |; s|^settle_seconds:[[:space:]]*[0-9.]+|settle_seconds: 0|; /^  - drift/d; /^drift:/,/^[^ ]/{/^drift:/d; /^ /d}" \
     "$ROOT/pipelines/nightly.yaml" >"$WS/bench.yaml"
 grep -q "^rules: $ROOT/rules" "$WS/bench.yaml" || die "could not point $WS/bench.yaml at $ROOT/rules"
 
