@@ -274,6 +274,17 @@ struct TenantIsolationTests {
         #expect(weakened.stdout.contains("unsafe rls.rejects: row-level security is not FORCEd"), "\(weakened.stdout)")
         #expect(!(weakened.stdout + weakened.stderr).contains(Claims.canary))
 
+        // A later table with a customer_id that nobody put under RLS is caught too.
+        try database.connect().execute(
+            "CREATE TABLE driftline.forgotten_events (customer_id text NOT NULL, note text)",
+            operation: "test: new table"
+        )
+        let forgotten = try DriftlineProcess.run(["db", "doctor"], in: workspace.path, databaseURL: database.url)
+        #expect(
+            forgotten.stdout.contains("unsafe rls.forgotten_events: row-level security is off"),
+            "\(forgotten.stdout)"
+        )
+
         // `driftline run` warns at its start about the same.
         try workspace.drop(
             Claims.file(rows: 3, customer: Self.alpha, startingAt: 500),
@@ -285,5 +296,15 @@ struct TenantIsolationTests {
         #expect(run.stderr.contains("database doctor: unsafe"), "\(run.stderr)")
         #expect(run.stderr.contains("rls.claims"), "\(run.stderr)")
         #expect(!(run.stdout + run.stderr).contains(Claims.canary))
+    }
+
+    @Test func doctorWantsVerifyFullOverTCP() {
+        #expect(DatabaseDoctor.transportFindings(unixSocket: true, sslmode: "disable").isEmpty)
+        #expect(DatabaseDoctor.transportFindings(unixSocket: false, sslmode: "verify-full").isEmpty)
+        #expect(DatabaseDoctor.transportFindings(unixSocket: false, sslmode: "require").map(\.severity) == [.warning])
+        #expect(DatabaseDoctor.transportFindings(unixSocket: false, sslmode: "verify-ca").map(\.severity) == [.warning])
+        for mode in ["disable", "allow", "prefer", nil] {
+            #expect(DatabaseDoctor.transportFindings(unixSocket: false, sslmode: mode).map(\.severity) == [.unsafe])
+        }
     }
 }

@@ -304,8 +304,13 @@ package enum DatabaseDoctor {
     }
 
     private static func examineTransport(_ connection: PGConnection) -> [Finding] {
-        guard !connection.usesUnixSocket else { return [] }
-        let mode = connection.connectionOption("sslmode") ?? "prefer"
+        transportFindings(unixSocket: connection.usesUnixSocket, sslmode: connection.connectionOption("sslmode"))
+    }
+
+    /// A TCP connection must verify the server (`sslmode=verify-full`); a unix socket crosses no network.
+    package static func transportFindings(unixSocket: Bool, sslmode: String?) -> [Finding] {
+        guard !unixSocket else { return [] }
+        let mode = sslmode ?? "prefer"
         switch mode {
         case "verify-full":
             return []
