@@ -52,8 +52,8 @@ GRANT EXECUTE ON FUNCTION driftline.reader_customer_ids() TO driftline_reader;
 -- Puts one tenant-owned table (it must have a text customer_id) under row-level security. Later
 -- migrations call it for every table they add that holds a customer's rows:
 --     SELECT driftline.enable_tenant_isolation('driftline.drift_events');
--- - ENABLE and FORCE: the table's owner is held to the policies too (only superusers and driftline_bulk,
---   which cannot log in, bypass them).
+-- - owned by driftline_owner (when a superuser migrates); ENABLE and FORCE: the table's owner is held to
+--   the policies too (only superusers and driftline_bulk, which cannot log in, bypass them).
 -- - driftline_owner and driftline_loader see and write the rows of the customer in the transaction's
 --   setting driftline.customer_id (SET LOCAL / set_config(…, true)); none when it is unset or empty.
 -- - driftline_reader members see the rows of the customers granted to their login role, read-only; a
@@ -62,6 +62,10 @@ CREATE FUNCTION driftline.enable_tenant_isolation(tenant_table regclass) RETURNS
 LANGUAGE plpgsql
 AS $fn$
 BEGIN
+    -- A superuser's migration hands the table to driftline_owner, like 0007 does for the tables before it.
+    IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+        EXECUTE format('ALTER TABLE %s OWNER TO driftline_owner', tenant_table);
+    END IF;
     EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', tenant_table);
     EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', tenant_table);
     EXECUTE format('DROP POLICY IF EXISTS tenant_isolation ON %s', tenant_table);
