@@ -6,8 +6,8 @@ import Foundation
 struct DatabaseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "db",
-        abstract: "The database: the embedded cluster under .driftline/, and migrations.",
-        subcommands: [Start.self, Stop.self, Status.self, URLCommand.self, Migrate.self]
+        abstract: "The database: the embedded cluster under .driftline/, migrations, tenant isolation.",
+        subcommands: [Start.self, Stop.self, Status.self, URLCommand.self, Migrate.self, Doctor.self, GrantReader.self]
     )
 
     static var embedded: EmbeddedPostgres {
@@ -58,6 +58,47 @@ struct DatabaseCommand: ParsableCommand {
                 applied.isEmpty
                     ? "schema up to date" : "applied migrations: \(applied.map(String.init).joined(separator: ", "))"
             )
+        }
+    }
+
+    struct Doctor: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check tenant isolation, roles and grants, and the settings that keep PHI out of the server log.",
+            discussion: "Prints what is unsafe and why; exits 1 when something is (warnings alone exit 0)."
+        )
+        func run() throws {
+            let connection = try PGConnection(url: try Database.url())
+            let findings = try DatabaseDoctor.examine(connection)
+            for finding in findings { print(finding) }
+            let unsafe = findings.filter { $0.severity == .unsafe }.count
+            print("doctor: \(unsafe) unsafe, \(findings.count - unsafe) warnings")
+            if unsafe > 0 { throw ExitCode(1) }
+        }
+    }
+
+    struct GrantReader: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "grant-reader",
+            abstract: "Let a login role read one customer's rows and nothing else (driftline_reader, under RLS).",
+            discussion:
+                "Run as a role that may grant driftline_reader (the embedded cluster's default is its superuser)."
+        )
+        @Argument(help: "An existing login role (not a superuser, not BYPASSRLS, not a pipeline role).")
+        var role: String
+        @Option(help: "The customer id (an inbox folder name) it may read.") var customer: String
+        @Flag(help: "Take the customer away instead (the role leaves driftline_reader with its last one).")
+        var revoke = false
+
+        func run() throws {
+            let connection = try PGConnection(url: try Database.url())
+            _ = try Migrator.migrate(connection)
+            if revoke {
+                try ReaderGrant.revoke(role: role, customerID: customer, on: connection)
+                print("\(role) may no longer read \(customer)")
+            } else {
+                try ReaderGrant.grant(role: role, customerID: customer, on: connection)
+                print("\(role) may read \(customer) (driftline_reader, under row-level security)")
+            }
         }
     }
 }

@@ -61,8 +61,19 @@ package struct DriftService {
     ) throws -> Outcome {
         let windows = settings.windows(asOf: asOf)
         let started = Date()
-        let aggregates = try retry.runBlocking(logger: logger, operation: "aggregate drift windows") { _ in
-            try DriftStore.aggregates(windows: windows, customerID: customerID, on: connections.connection())
+        // One customer at a time with its tenant set (row-level security): a query that forgot its customer
+        // filter would still see that customer's claims only. Benjamini-Hochberg then runs across them all.
+        let customers = try retry.runBlocking(logger: logger, operation: "list customers") { _ in
+            try customerID.map { [$0] } ?? UploadTotals.customers(on: connections.connection())
+        }
+        var aggregates: [DriftAggregate] = []
+        for customer in customers {
+            aggregates += try retry.runBlocking(logger: logger, operation: "aggregate drift windows") { _ in
+                let connection = try connections.connection()
+                return try connection.withTenant(customer) {
+                    try DriftStore.aggregates(windows: windows, customerID: customer, on: connection)
+                }
+            }
         }
         let aggregated = Date()
         let detection = DriftDetector(settings: settings).detect(aggregates, windows: windows)
@@ -73,7 +84,7 @@ package struct DriftService {
         for customer in Dictionary(grouping: found, by: \.customerID).sorted(by: { $0.key < $1.key }) {
             let result = try retry.runBlocking(logger: logger, operation: "insert drift events") { _ in
                 let connection = try connections.connection()
-                return try connection.transaction {
+                return try connection.withTenant(customer.key) {
                     try DriftStore.insert(customer.value, customerID: customer.key, on: connection)
                 }
             }

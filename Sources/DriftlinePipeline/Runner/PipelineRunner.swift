@@ -43,7 +43,7 @@ package struct PipelineRunner: Sendable {
     /// A runner checkpointing in the PostgreSQL database at `databaseURL`.
     package init(databaseURL: String, logger: Logger, options: Options = Options()) {
         self.init(
-            store: PostgresCheckpointStore(url: databaseURL),
+            store: PostgresCheckpointStore(url: databaseURL, logger: logger),
             databaseURL: databaseURL,
             logger: logger,
             options: options

@@ -1,6 +1,7 @@
 import DriftlineCore
 import DriftlinePostgres
 import Foundation
+import Logging
 
 /// Runs and checkpoints in `driftline.runs` and `driftline.stage_runs` (``RunStore``), the pipeline
 /// lock a PostgreSQL advisory lock (``PipelineLock``). Calls block on libpq for the few milliseconds
@@ -11,9 +12,12 @@ package final class PostgresCheckpointStore: CheckpointStore, @unchecked Sendabl
     private let url: String
     private let lock = NSLock()
     private let connections: ConnectionProvider
+    /// Where `open()` warns about what ``DatabaseDoctor`` finds unsafe (nil: not checked).
+    private let logger: Logger?
 
-    package init(url: String) {
+    package init(url: String, logger: Logger? = nil) {
         self.url = url
+        self.logger = logger
         connections = ConnectionProvider(url: url)
     }
 
@@ -22,7 +26,21 @@ package final class PostgresCheckpointStore: CheckpointStore, @unchecked Sendabl
     }
 
     package func open() async throws {
-        try withConnection { connection in _ = try Migrator.migrate(connection) }
+        try withConnection { connection in
+            _ = try Migrator.migrate(connection)
+            warnAboutUnsafeSettings(connection)
+        }
+    }
+
+    /// `driftline db doctor`'s findings, as warnings at the start of a run (catalog reads only: cheap).
+    private func warnAboutUnsafeSettings(_ connection: PGConnection) {
+        guard let logger, let findings = try? DatabaseDoctor.examine(connection, quick: true) else { return }
+        for finding in findings where finding.severity == .unsafe {
+            logger.warning(
+                "database doctor: unsafe (see driftline db doctor)",
+                metadata: ["finding": .safe(finding)]
+            )
+        }
     }
 
     package func lock(pipeline: String, wait: Double) async throws -> (any PipelineLease)? {

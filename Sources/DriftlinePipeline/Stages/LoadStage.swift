@@ -39,27 +39,28 @@ package struct LoadStage: Stage {
     /// The run's uploads as they committed (every attempt of the run's load), and the inbox entries
     /// that could not be taken: a file rejected as a whole or an entry left behind rejects data.
     private func outcome(_ context: StageContext, connections: ConnectionProvider) throws -> StageOutcome {
+        // Every customer's uploads of the run, each customer's read with its tenant set.
         let totals = try context.retry.runBlocking(logger: context.logger, operation: "sum up run") { _ in
+            try UploadTotals.forRun(context.runID, on: connections.connection())
+        }
+        let left = try context.retry.runBlocking(logger: context.logger, operation: "sum up run") { _ in
             try connections.connection().query(
                 """
-                SELECT count(*) FILTER (WHERE status = 'loaded'), count(*) FILTER (WHERE status = 'rejected'),
-                       coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0), coalesce(sum(rows_rejected), 0),
-                       (SELECT coalesce((summary ->> 'files_unreadable')::bigint, 0)
-                               + coalesce((summary ->> 'files_skipped')::bigint, 0)
-                          FROM driftline.stage_runs WHERE run_id = $1 AND stage = $2)
-                  FROM driftline.uploads WHERE run_id = $1
+                SELECT coalesce((summary ->> 'files_unreadable')::bigint, 0)
+                       + coalesce((summary ->> 'files_skipped')::bigint, 0)
+                  FROM driftline.stage_runs WHERE run_id = $1 AND stage = $2
                 """,
                 [String(context.runID), Self.name],
                 operation: "sum up run"
-            ).first!
+            ).scalar
         }
-        let filesLoaded = Int64(totals[0]!)!
-        let filesRejected = Int64(totals[1]!)!
-        let rowsRead = Int64(totals[2]!)!
-        let rowsLoaded = Int64(totals[3]!)!
-        let rowsRejected = Int64(totals[4]!)!
+        let filesLoaded = totals.filesLoaded
+        let filesRejected = totals.filesRejected
+        let rowsRead = totals.rowsRead
+        let rowsLoaded = totals.rowsLoaded
+        let rowsRejected = totals.rowsRejected
         // Inbox entries that could not be taken (unreadable, a directory, outside a customer folder).
-        let filesLeft = totals[5].flatMap { Int64($0) } ?? 0
+        let filesLeft = left.flatMap { Int64($0) } ?? 0
         var headline: SafeMessage = "files loaded \(filesLoaded), rejected \(filesRejected)"
         if filesLeft > 0 { headline = "\(headline), left in the inbox \(filesLeft)" }
         headline = "\(headline), rows read \(rowsRead), loaded \(rowsLoaded), rejected \(rowsRejected)"
@@ -126,12 +127,10 @@ package struct LoadStage: Stage {
                 continue
             }
             let registration = try retry.runBlocking(logger: logger, operation: "register upload") { _ in
-                try InboxQueue.register(
-                    candidate,
-                    sha256: sha256,
-                    runID: context.runID,
-                    on: connections.connection()
-                )
+                let connection = try connections.connection()
+                return try connection.withTenant(candidate.customerID) {
+                    try InboxQueue.register(candidate, sha256: sha256, runID: context.runID, on: connection)
+                }
             }
             if case .alreadyDone(let fileID, let uploadID, let status) = registration {
                 let loaded = status == "loaded"
@@ -213,12 +212,17 @@ package struct LoadStage: Stage {
         let folder = staging(config)
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
         let ids = names.compactMap { Int64($0) }
+        // Every customer's queue entries (paths only): read as driftline_bulk, which may see the queue.
         guard !ids.isEmpty, let connection = try? connections.connection(),
-            let rows = try? connection.query(
-                "SELECT file_id, path FROM driftline.inbox_files WHERE state = 'done' AND file_id = ANY($1::bigint[])",
-                ["{" + ids.map(String.init).joined(separator: ",") + "}"],
-                operation: "find orphaned reports"
-            )
+            let rows = try? connection.transaction({
+                try connection.asBulkLoader {
+                    try connection.query(
+                        "SELECT file_id, path FROM driftline.inbox_files WHERE state = 'done' AND file_id = ANY($1::bigint[])",
+                        ["{" + ids.map(String.init).joined(separator: ",") + "}"],
+                        operation: "find orphaned reports"
+                    )
+                }
+            })
         else { return }
         var removed = 0
         var filed = 0
@@ -349,7 +353,12 @@ package struct LoadStage: Stage {
         let connection = try connections.connection()
         let config = context.config
         let result: (InboxQueue.Entry, LoadOutcome?)? = try connection.transaction {
-            guard var entry = try InboxQueue.claimNext(on: connection) else { return nil }
+            // The queue holds every customer's files: claimed as driftline_bulk, then the transaction is the
+            // claimed file's customer's (driftline_loader, under RLS) except for the COPY statements.
+            guard var entry = try connection.asBulkLoader({ try InboxQueue.claimNext(on: connection) }) else {
+                return nil
+            }
+            try connection.enterTenant(entry.file.customerID)
             entry.file.profile = profiles.profile(for: entry.file.customerID)
             guard FileManager.default.fileExists(atPath: entry.file.path) else {
                 try InboxQueue.complete(entry, uploadID: nil, on: connection)

@@ -19,20 +19,12 @@ package struct ReportStage: Stage {
     }
 
     private func report(_ context: StageContext, connection: PGConnection) throws -> [String: Int64] {
-        let totals = try connection.query(
-            """
-            SELECT count(*) FILTER (WHERE status = 'loaded'), count(*) FILTER (WHERE status = 'rejected'),
-                   coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0), coalesce(sum(rows_rejected), 0),
-                   coalesce(sum(size_bytes), 0)
-              FROM driftline.uploads WHERE run_id = $1
-            """,
-            [String(context.runID)],
-            operation: "sum up run"
-        ).first!
+        // One customer at a time with the tenant set: the sums read `uploads` under row-level security.
+        let totals = try UploadTotals.forRun(context.runID, on: connection)
         let summary: [String: Int64] = [
-            "files_loaded": Int64(totals[0]!)!, "files_rejected": Int64(totals[1]!)!,
-            "rows_read": Int64(totals[2]!)!, "rows_loaded": Int64(totals[3]!)!,
-            "rows_rejected": Int64(totals[4]!)!, "bytes": Int64(totals[5]!)!,
+            "files_loaded": totals.filesLoaded, "files_rejected": totals.filesRejected,
+            "rows_read": totals.rowsRead, "rows_loaded": totals.rowsLoaded,
+            "rows_rejected": totals.rowsRejected, "bytes": totals.bytes,
         ]
         CrashPoint.reach("report.write")
         if let directory = context.config.metricsDirectory {

@@ -103,18 +103,27 @@ package struct Migrator {
                 operation: "unlock migrations"
             )
         }
-        try connection.execute(
-            """
-            CREATE SCHEMA IF NOT EXISTS driftline;
-            CREATE TABLE IF NOT EXISTS driftline.schema_migrations (
-                version integer PRIMARY KEY,
-                name text NOT NULL,
-                checksum text NOT NULL,
-                applied_at timestamptz NOT NULL DEFAULT now()
+        // Only when missing: a pipeline login that does not own the schema (README, "Tenant isolation") may
+        // not CREATE in the database, even with IF NOT EXISTS.
+        let bootstrapped =
+            try connection.query(
+                "SELECT to_regclass('driftline.schema_migrations') IS NOT NULL",
+                operation: "read migrations table"
+            ).scalar == "t"
+        if !bootstrapped {
+            try connection.execute(
+                """
+                CREATE SCHEMA IF NOT EXISTS driftline;
+                CREATE TABLE IF NOT EXISTS driftline.schema_migrations (
+                    version integer PRIMARY KEY,
+                    name text NOT NULL,
+                    checksum text NOT NULL,
+                    applied_at timestamptz NOT NULL DEFAULT now()
+                )
+                """,
+                operation: "create migrations table"
             )
-            """,
-            operation: "create migrations table"
-        )
+        }
         // Added after the table: checked first, so a start takes no ACCESS EXCLUSIVE lock once it exists.
         let hasCompatibility = try connection.query(
             """

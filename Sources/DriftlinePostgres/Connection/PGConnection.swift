@@ -43,8 +43,28 @@ package final class PGConnection {
     /// A statement failed without a SQLSTATE: libpq itself gave up on the connection (after a server
     /// restart the socket is dead while `PQstatus` still says OK). Not worth keeping either.
     private var lost = false
+    /// Whether the session user may take `driftline_loader` and `driftline_bulk` (`SET ROLE`); asked once.
+    var pipelineRolesAvailable: Bool?
 
     package var isHealthy: Bool { PQstatus(handle) == CONNECTION_OK && !connectedToStandby && !lost }
+
+    /// A connection option as libpq resolved it (`sslmode`, `host`, …; defaults included).
+    package func connectionOption(_ keyword: String) -> String? {
+        guard let options = PQconninfo(handle) else { return nil }
+        defer { PQconninfoFree(options) }
+        var option = options
+        while let name = option.pointee.keyword {
+            if String(cString: name) == keyword { return option.pointee.val.map { String(cString: $0) } }
+            option += 1
+        }
+        return nil
+    }
+
+    /// Whether the connection goes over a unix socket (no network between client and server).
+    package var usesUnixSocket: Bool {
+        guard let host = PQhost(handle).map({ String(cString: $0) }), !host.isEmpty else { return true }
+        return host.hasPrefix("/") || host.hasPrefix("@")
+    }
 
     /// The backend's process id (for tests that terminate it).
     package var backendPID: Int32 { PQbackendPID(handle) }

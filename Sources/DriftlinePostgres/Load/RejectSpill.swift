@@ -51,28 +51,31 @@ final class RejectSpill {
         try flush()
         try handle.seek(toOffset: 0)
         var pending: [UInt8] = []
-        try connection.copyBinary(
-            into: "driftline.rejects",
-            columns: ["upload_id", "customer_id", "line_no", "column_name", "rule_id", "message"],
-            operation: "COPY rejects"
-        ) { writer in
-            while true {
-                let chunk = try handle.read(upToCount: 1 << 16) ?? Data()
-                pending += chunk
-                var start = 0
-                while let newline = pending[start...].firstIndex(of: 0x0A) {
-                    let fields = pending[start..<newline].split(separator: 0x09, omittingEmptySubsequences: false)
-                    try writer.beginRow(fields: 6)
-                    writer.int64(uploadID)
-                    try writer.text(customerID)
-                    writer.int32(Int32(String(decoding: fields[0], as: UTF8.self)) ?? 0)
-                    try writer.text(fields[2].isEmpty ? nil : String(decoding: fields[2], as: UTF8.self))
-                    try writer.text(String(decoding: fields[1], as: UTF8.self))
-                    try writer.text(String(decoding: fields[3], as: UTF8.self))
-                    start = newline + 1
+        // COPY FROM is refused under RLS: written as driftline_bulk, every row with the upload's customer id.
+        _ = try connection.asBulkLoader {
+            try connection.copyBinary(
+                into: "driftline.rejects",
+                columns: ["upload_id", "customer_id", "line_no", "column_name", "rule_id", "message"],
+                operation: "COPY rejects"
+            ) { writer in
+                while true {
+                    let chunk = try handle.read(upToCount: 1 << 16) ?? Data()
+                    pending += chunk
+                    var start = 0
+                    while let newline = pending[start...].firstIndex(of: 0x0A) {
+                        let fields = pending[start..<newline].split(separator: 0x09, omittingEmptySubsequences: false)
+                        try writer.beginRow(fields: 6)
+                        writer.int64(uploadID)
+                        try writer.text(customerID)
+                        writer.int32(Int32(String(decoding: fields[0], as: UTF8.self)) ?? 0)
+                        try writer.text(fields[2].isEmpty ? nil : String(decoding: fields[2], as: UTF8.self))
+                        try writer.text(String(decoding: fields[1], as: UTF8.self))
+                        try writer.text(String(decoding: fields[3], as: UTF8.self))
+                        start = newline + 1
+                    }
+                    pending.removeFirst(start)
+                    if chunk.isEmpty { break }
                 }
-                pending.removeFirst(start)
-                if chunk.isEmpty { break }
             }
         }
     }

@@ -202,20 +202,24 @@ package struct UploadLoader {
         let uploadID = outcome.uploadID
         let encoder = ClaimEncoder(groups: groups, payers: rules?.payers ?? .empty)
         do {
-            outcome.rowsLoaded = try connection.copyBinary(
-                into: "driftline.claims",
-                columns: Self.directColumns,
-                operation: "COPY into claims"
-            ) { writer in
-                while let row = try validator.next() {
-                    if let first = try account(row, validator, &outcome, rejectReport: rejectReport) {
-                        try spill.append(line: row.line, finding: first)
-                        continue
+            // COPY FROM is refused under RLS: the one statement that writes claims as driftline_bulk. Every
+            // row carries file.customerID (the tenant guard rejects any other customer_id).
+            outcome.rowsLoaded = try connection.asBulkLoader {
+                try connection.copyBinary(
+                    into: "driftline.claims",
+                    columns: Self.directColumns,
+                    operation: "COPY into claims"
+                ) { writer in
+                    while let row = try validator.next() {
+                        if let first = try account(row, validator, &outcome, rejectReport: rejectReport) {
+                            try spill.append(line: row.line, finding: first)
+                            continue
+                        }
+                        try writer.beginRow(fields: Int16(Self.directColumns.count))
+                        try encoder.write(row.claim, to: &writer)
+                        writer.int64(uploadID)
+                        writer.int32(Int32(truncatingIfNeeded: row.line))
                     }
-                    try writer.beginRow(fields: Int16(Self.directColumns.count))
-                    try encoder.write(row.claim, to: &writer)
-                    writer.int64(uploadID)
-                    writer.int32(Int32(truncatingIfNeeded: row.line))
                 }
             }
         } catch let error as UploadError {
