@@ -5,7 +5,8 @@ SHELL := /bin/bash
 SWIFT      ?= swift
 DRIFTLINE  := .build/debug/driftline
 RELEASE    := .build/release/driftline
-APT_PACKAGES := libpq-dev libcsv-dev libzstd-dev libyaml-dev zstd postgresql postgresql-contrib
+# chromium: the run report's browser test (skipped without it)
+APT_PACKAGES := libpq-dev libcsv-dev libzstd-dev libyaml-dev zstd postgresql postgresql-contrib chromium
 DEMO_DIR   := demo
 
 .PHONY: help deps build release demo test bench lint format db-start db-stop clean
@@ -51,7 +52,8 @@ demo: db-start ## Run the nightly pipeline on samples/ (fresh demo database each
 	  echo; echo "exit status $$status (0 = all loaded, 65 = a file was rejected)"; echo; \
 	  ../$(DRIFTLINE) runs --limit 1; echo; ../$(DRIFTLINE) drift list --limit 10; echo; \
 	  echo "planted (history/drift-truth.csv):"; cat history/drift-truth.csv; echo; \
-	  find archive rejected metrics -type f | sort
+	  find archive rejected metrics -type f | sort; echo; \
+	  report=$$(ls -t metrics/run-*.html | head -1); echo "run report: $$PWD/$$report"
 
 test: db-start ## Run the test suite against a real PostgreSQL
 	DATABASE_URL="$${DATABASE_URL:-$$($(DRIFTLINE) db url)}" DRIFTLINE_BIN="$(CURDIR)/$(DRIFTLINE)" $(SWIFT) test

@@ -141,7 +141,7 @@ struct DriftCommand: ParsableCommand {
             if json {
                 printDriftJSON(records)
             } else {
-                printDriftTable(records)
+                printDriftTable(records, sparklines: terminalSparklines(records, url: url))
                 let range = days.count == 1 ? CivilDate.format(days[0]) : "\(from!) … \(to!)"
                 print("drift as of \(range): \(testsRun) tests, \(records.count) events (\(inserted) new)")
             }
@@ -194,7 +194,7 @@ struct DriftCommand: ParsableCommand {
                 try fail(.software, Detect.reason(error), logger)
             }
             if json { return printDriftJSON(records) }
-            printDriftTable(records, showIDs: true)
+            printDriftTable(records, showIDs: true, sparklines: terminalSparklines(records, url: url))
         }
     }
 }
@@ -212,7 +212,7 @@ private func printDriftJSON(_ records: [DriftEventRecord]) {
 }
 
 /// The events as a table: customer, payer, group, type, before → after, change with its interval, q, severity.
-private func printDriftTable(_ records: [DriftEventRecord], showIDs: Bool = false) {
+private func printDriftTable(_ records: [DriftEventRecord], showIDs: Bool = false, sparklines: [String]? = nil) {
     guard !records.isEmpty else {
         print("no drift events")
         return
@@ -220,8 +220,9 @@ private func printDriftTable(_ records: [DriftEventRecord], showIDs: Bool = fals
     var rows: [[String]] = [
         (showIDs ? ["ID", "END"] : [])
             + ["CUSTOMER", "PAYER", "GROUP", "TYPE", "BEFORE → AFTER", "CHANGE [95% CI]", "Q", "SEVERITY"]
+            + (sparklines == nil ? [] : ["WEEKLY (baseline│current)"])
     ]
-    for record in records {
+    for (index, record) in records.enumerated() {
         let isRate = record.driftType == DriftType.denialRate.rawValue
         let before = isRate ? percent(record.baselineValue) : days(record.baselineValue)
         let after = isRate ? percent(record.currentValue) : days(record.currentValue)
@@ -236,7 +237,7 @@ private func printDriftTable(_ records: [DriftEventRecord], showIDs: Bool = fals
                     record.customerID, record.payer, record.cptGroup.isEmpty ? "-" : record.cptGroup,
                     record.driftType, "\(before) → \(after)", change, String(format: "%.2g", record.qValue),
                     "\(record.severity) (\(record.direction))",
-                ]
+                ] + (sparklines.map { [$0[index]] } ?? [])
         )
     }
     var widths = [Int](repeating: 0, count: rows[0].count)
@@ -255,4 +256,25 @@ private func days(_ value: Double) -> String { String(format: "%.1f d", value) }
 private func signedDays(_ value: Double) -> String { String(format: "%+.1f d", value) }
 private func points(_ value: Double, unit: Bool = true) -> String {
     String(format: "%+.1f", value * 100) + (unit ? " pts" : "")
+}
+
+/// One sparkline per event of its weekly series (``RunReportStore/weeks(of:on:)``), when stdout is a
+/// terminal; `nil` otherwise (scripts and pipes get the plain table) or when the series cannot be read.
+func terminalSparklines(_ records: [DriftEventRecord], url: String) -> [String]? {
+    guard isatty(STDOUT_FILENO) == 1, !records.isEmpty, let connection = try? PGConnection(url: url) else { return nil }
+    var lines: [String] = []
+    for record in records {
+        guard let weeks = try? RunReportStore.weeks(of: record, on: connection) else { return nil }
+        lines.append(sparkline(weeks))
+    }
+    return lines
+}
+
+/// The weekly series as block characters, `│` where the current window starts; weeks with too few decided
+/// claims are blanks (as in the report's charts).
+func sparkline(_ weeks: [RunReport.Week]) -> String {
+    Sparkline.render(
+        weeks.map { $0.decided >= RunReportRenderer.minimumWeeklyClaims ? $0.value : nil },
+        separator: weeks.firstIndex { $0.isCurrent }
+    )
 }

@@ -69,6 +69,7 @@ struct RunsCommand: ParsableCommand {
                 )
                 if let error = stage.error { print("          error: \(error)") }
             }
+            printDriftEvents(of: run)
         }
     }
 }
@@ -91,4 +92,31 @@ private func printJSON(_ value: some Encodable) {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     if let data = try? encoder.encode(value) { print(String(decoding: data, as: UTF8.self)) }
+}
+
+/// The drift events of the run's as-of date, one line each; with a sparkline of the weekly series when
+/// stdout is a terminal (plain text otherwise).
+private func printDriftEvents(of run: RunStore.RunRecord) {
+    guard
+        let report = try? withDatabase({ connection in
+            try RunReportStore.gather(runID: run.runID, on: connection)
+        }), !report.drift.isEmpty
+    else { return }
+    let terminal = isatty(STDOUT_FILENO) == 1
+    print("")
+    print("DRIFT EVENTS (\(report.drift.count))")
+    let events = report.drift.sorted { ($0.severityRank, $0.eventID) < ($1.severityRank, $1.eventID) }
+    for event in events {
+        let format: (Double) -> String =
+            event.isDenialRate
+            ? { String(format: "%.1f%%", $0 * 100) } : { String(format: "%.1f d", $0) }
+        let group = event.cptGroup.isEmpty ? "-" : event.cptGroup
+        var line =
+            pad(event.customerID, 18) + pad(event.payer, 12) + pad(group, 16) + pad(event.driftType, 14)
+            + pad("\(format(event.baselineValue)) → \(format(event.currentValue))", 18)
+            + pad("\(event.severity) (\(event.direction))", 16)
+        if terminal { line += sparkline(event.weeks) }
+        while line.hasSuffix(" ") { line.removeLast() }
+        print(line)
+    }
 }

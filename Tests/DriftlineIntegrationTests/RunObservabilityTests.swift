@@ -52,7 +52,7 @@ struct RunObservabilityTests {
         #expect(metrics.contains("driftline_stage_duration_seconds{pipeline=\"nightly\",stage=\"load\"}"), "\(metrics)")
         #expect(metrics.contains("# TYPE driftline_rows_loaded gauge"), "\(metrics)")
         #expect(!metrics.contains(Claims.canary))
-        #expect(workspace.files(in: "metrics") == ["driftline.prom"])
+        #expect(workspace.files(in: "metrics") == ["driftline.prom", "run-1.html"])
 
         // `runs` (table and JSON) and `runs show`.
         let table = try DriftlineProcess.run(["runs"], in: workspace.path, databaseURL: database.url)
@@ -67,9 +67,12 @@ struct RunObservabilityTests {
         let runs = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
         #expect(runs?.count == 1)
         #expect(runs?.first?["status"] as? String == "succeeded")
+        // One vocabulary: the JSON says what the database and the logs say.
+        #expect(runs?.first?["run_id"] as? Int == 1 && runs?.first?["as_of"] is String, "\(json.stdout)")
+        #expect(runs?.first?["runID"] == nil && runs?.first?["asOf"] == nil)
         let stages = runs?.first?["stages"] as? [[String: Any]]
         #expect(stages?.map { $0["stage"] as? String } == ["load", "report"])
-        #expect(stages?.allSatisfy { $0["durationSeconds"] is Double } == true, "\(json.stdout)")
+        #expect(stages?.allSatisfy { $0["duration_seconds"] is Double } == true, "\(json.stdout)")
         let show = try DriftlineProcess.run(["runs", "show", "1"], in: workspace.path, databaseURL: database.url)
         #expect(show.status == 0, show.summary)
         let loadLine = show.stdout.split(separator: "\n").first { $0.hasPrefix("load ") }.map(String.init) ?? ""

@@ -67,6 +67,17 @@ package struct RunReport: Sendable, Equatable {
             self.stages = stages
         }
 
+        /// The run as it ends: the page is written by its last stage (`report`), while the run is still
+        /// `running`. When every other stage succeeded, the run shows as succeeded at `time`.
+        package mutating func markFinishing(stage name: String, at time: String) {
+            guard status == "running",
+                stages.allSatisfy({ $0.name == name || $0.status == "succeeded" || $0.status == "skipped" })
+            else { return }
+            status = "succeeded"
+            finishedAt = time
+            for index in stages.indices where stages[index].name == name { stages[index].status = "succeeded" }
+        }
+
         /// The counters of every stage's checkpoint, summed (`files_loaded`, `rows_read`, `drift_events`, …).
         package var totals: [String: Int64] {
             var totals: [String: Int64] = [:]
@@ -97,21 +108,17 @@ package struct RunReport: Sendable, Equatable {
     package struct Stage: Sendable, Equatable {
         package var name: String
         package var status: String
-        /// Seconds from the run's start to the stage's start; `nil` when it never started.
-        package var offsetSeconds: Double?
         package var durationSeconds: Double?
         package var summary: [String: Int64]
 
         package init(
             name: String,
             status: String,
-            offsetSeconds: Double? = nil,
             durationSeconds: Double? = nil,
             summary: [String: Int64] = [:]
         ) {
             self.name = name
             self.status = status
-            self.offsetSeconds = offsetSeconds
             self.durationSeconds = durationSeconds
             self.summary = summary
         }

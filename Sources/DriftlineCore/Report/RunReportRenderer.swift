@@ -76,11 +76,15 @@ package enum RunReportRenderer {
             page += "<p class=\"empty\">No stages recorded.</p></section>"
             return
         }
-        let total = max(
-            run.durationSeconds ?? 0,
-            run.stages.map { ($0.offsetSeconds ?? 0) + ($0.durationSeconds ?? 0) }.max() ?? 0,
-            0.001
-        )
+        // Stages one after another, each as long as its last attempt took (a resumed or rerun stage
+        // started later than the run's first process: its wall-clock offset would only show the wait).
+        var offsets: [Double] = []
+        var elapsed = 0.0
+        for stage in run.stages {
+            offsets.append(elapsed)
+            elapsed += stage.durationSeconds ?? 0
+        }
+        let total = max(elapsed, 0.001)
         let rowHeight = 26.0
         let labelWidth = 90.0
         let width = 640.0
@@ -91,8 +95,8 @@ package enum RunReportRenderer {
         page += "<figure class=\"timeline\"><svg viewBox=\"0 0 \(num(width)) \(num(height))\" role=\"img\" "
         page += "aria-labelledby=\"stages-title stages-desc\" preserveAspectRatio=\"xMinYMin meet\">"
         page += "<title id=\"stages-title\">Stage timeline of run \(run.runID)</title>"
-        page += "<desc id=\"stages-desc\">Each stage as a bar from its start to its end, over the run's "
-        page += "\(duration(total)): \(esc(description)).</desc>"
+        page += "<desc id=\"stages-desc\">Each stage as a bar as long as it took, one after another, "
+        page += "\(duration(total)) in all: \(esc(description)).</desc>"
         for tick in 0...4 {
             let x = labelWidth + plot * Double(tick) / 4
             page += "<line class=\"grid\" x1=\"\(num(x))\" y1=\"0\" x2=\"\(num(x))\" y2=\"\(num(height - 18))\"/>"
@@ -102,8 +106,8 @@ package enum RunReportRenderer {
         for (index, stage) in run.stages.enumerated() {
             let y = Double(index) * rowHeight
             page += "<text class=\"label\" x=\"0\" y=\"\(num(y + 17))\">\(esc(stage.name))</text>"
-            guard let offset = stage.offsetSeconds else { continue }
-            let x = labelWidth + plot * offset / total
+            guard stage.status != "pending" else { continue }
+            let x = labelWidth + plot * offsets[index] / total
             let barWidth = max(plot * (stage.durationSeconds ?? 0) / total, 2)
             page += "<rect class=\"bar \(statusClass(stage.status))\" x=\"\(num(x))\" y=\"\(num(y + 5))\" "
             page += "width=\"\(num(barWidth))\" height=\"16\" rx=\"3\"/>"
@@ -111,7 +115,8 @@ package enum RunReportRenderer {
             page += "\(duration(stage.durationSeconds))</text>"
         }
         page += "</svg></figure>"
-        page += "<table><caption>Stages, in order</caption><thead><tr><th scope=\"col\">stage</th>"
+        page +=
+            "<div class=\"scroll\"><table><caption>Stages, in order</caption><thead><tr><th scope=\"col\">stage</th>"
         page += "<th scope=\"col\">status</th><th scope=\"col\" class=\"n\">duration</th>"
         page += "<th scope=\"col\">summary</th></tr></thead><tbody>"
         for stage in run.stages {
@@ -119,9 +124,10 @@ package enum RunReportRenderer {
                 .joined(separator: " · ")
             page += "<tr><th scope=\"row\">\(esc(stage.name))</th>"
             page += "<td><span class=\"pill \(statusClass(stage.status))\">\(esc(stage.status))</span></td>"
-            page += "<td class=\"n\">\(duration(stage.durationSeconds))</td><td>\(esc(summary))</td></tr>"
+            page +=
+                "<td class=\"n\">\(duration(stage.durationSeconds))</td><td class=\"wrap\">\(esc(summary))</td></tr>"
         }
-        page += "</tbody></table></section>"
+        page += "</tbody></table></div></section>"
     }
 
     private static func uploads(_ report: RunReport, into page: inout Page) {
@@ -209,7 +215,8 @@ package enum RunReportRenderer {
         if let relative = event.relChange { change += String(format: " (%+.0f%%)", relative * 100) }
         page += "<div><dt>change</dt><dd>\(esc(change))</dd></div>"
         if let low = event.ciLow, let high = event.ciHigh {
-            page += "<div><dt>95% interval</dt><dd>\(points(low)) … \(points(high))</dd></div>"
+            page +=
+                "<div><dt>95% interval</dt><dd>\(String(format: "%+.1f … %+.1f", low * 100, high * 100)) pts</dd></div>"
         }
         page += "<div><dt>q value</dt><dd>\(String(format: "%.2g", event.qValue))</dd></div>"
         page += "<div><dt>direction</dt><dd class=\"dir\">\(event.direction == "worse" ? "▲" : "▼") "
@@ -244,7 +251,7 @@ package enum RunReportRenderer {
         let plotWidth = width - left - right
         let plotHeight = height - top - bottom
         let weeks = event.weeks
-        var high = max(weeks.compactMap(\.value).max() ?? 0, event.baselineValue, event.currentValue)
+        var high = max(weeks.compactMap(plotted).max() ?? 0, event.baselineValue, event.currentValue)
         if let ciHigh = event.ciHigh { high = max(high, event.baselineValue + ciHigh) }
         high = niceCeiling(high * 1.1, rate: event.isDenialRate)
         let count = max(weeks.count, 1)
@@ -300,7 +307,7 @@ package enum RunReportRenderer {
         var path = ""
         var pen = false
         for (index, week) in weeks.enumerated() {
-            guard let v = week.value else {
+            guard let v = plotted(week) else {
                 pen = false
                 continue
             }
@@ -309,7 +316,7 @@ package enum RunReportRenderer {
         }
         if !path.isEmpty { page += "<path class=\"series\" d=\"\(path)\"/>" }
         for (index, week) in weeks.enumerated() {
-            guard let v = week.value else { continue }
+            guard let v = plotted(week) else { continue }
             page +=
                 "<circle class=\"dot\(week.isCurrent ? " cur" : "")\" cx=\"\(num(x(index)))\" cy=\"\(num(y(v)))\" r=\"2.6\">"
             page +=
@@ -385,6 +392,14 @@ package enum RunReportRenderer {
 
     // MARK: - Pieces
 
+    /// Weeks with fewer decided claims are left out of the line (a gap; the table still lists them): one
+    /// denial among two claims is not a 50% week.
+    package static let minimumWeeklyClaims: Int64 = 5
+
+    private static func plotted(_ week: RunReport.Week) -> Double? {
+        week.decided >= minimumWeeklyClaims ? week.value : nil
+    }
+
     /// A reject-rate bar with the `max_reject_rate` mark, and the rate as text.
     private static func meter(_ rate: Double, limit: Double) -> String {
         let scale = max(limit * 2, rate, 0.0001)
@@ -411,7 +426,10 @@ package enum RunReportRenderer {
 
     private static func niceCeiling(_ value: Double, rate: Bool) -> Double {
         guard value > 0 else { return rate ? 0.1 : 10 }
-        if rate { return min((value * 20).rounded(.up) / 20, 1) }  // a multiple of 5 points
+        if rate {  // a multiple of 10 points (2 below 10%), so the middle tick is a round number too
+            let step = value > 0.1 ? 0.1 : 0.02
+            return min((value / step).rounded(.up) * step, 1)
+        }
         let step = value > 50 ? 10.0 : value > 10 ? 5.0 : 2.0
         return (value / step).rounded(.up) * step
     }
@@ -509,6 +527,7 @@ package enum RunReportRenderer {
         tbody th{font-weight:500}
         .n{text-align:right;font-variant-numeric:tabular-nums}
         .scroll{overflow-x:auto}
+        .wrap{overflow-wrap:anywhere;font-size:13px;color:var(--muted)}
         table.rules{max-width:520px}
         code{font:13px ui-monospace,"DejaVu Sans Mono",monospace}
         .note,.empty{color:var(--muted);margin:4px 0 12px}
@@ -552,7 +571,7 @@ package enum RunReportRenderer {
         .dot.cur{fill:#c2410c}
         .facts{flex:1 1 150px;margin:0;display:grid;grid-template-columns:1fr 1fr;gap:6px 12px;align-content:start}
         .facts dt{color:var(--muted);font-size:11px;text-transform:uppercase;letter-spacing:.04em}
-        .facts dd{margin:0;font-variant-numeric:tabular-nums}
+        .facts dd{margin:0;font-variant-numeric:tabular-nums;white-space:nowrap}
         .facts .big{font-size:18px;font-weight:650}
         .facts div:first-child{grid-column:1/-1}
         .worse .dir{color:var(--bad)}

@@ -3,14 +3,42 @@ import DriftlinePostgres
 import Foundation
 import Logging
 
-/// Sums up the run from what committed (`uploads` of this run, stage checkpoints) and, when
-/// `metrics_dir` is configured, writes the Prometheus textfile. Idempotent. Takes no settings of its
-/// own; its counters go to its checkpoint, not to the run's summary (the load stage's are those).
+/// Sums up the run from what committed (`uploads` of this run, stage checkpoints), writes the Prometheus
+/// textfile when `metrics_dir` is configured, and the run's HTML report (``RunReportRenderer``) as
+/// `run-<id>.html` in its section's `html_dir` (default: beside the metrics textfile). Idempotent. Its
+/// counters go to its checkpoint, not to the run's summary (the load stage's are those).
 package struct ReportStage: Stage {
-    package static let name = "report"
-    package let settings: NoSettings
+    /// `report: {html_dir: reports}`: the folder of the run's HTML page, relative to the working directory.
+    package struct Settings: StageSettings {
+        package static let keys = ["html_dir"]
+        /// `nil`: the run's `metrics_dir` (no page when neither is set).
+        package var htmlDirectory: String?
 
-    package init(settings: NoSettings = NoSettings()) { self.settings = settings }
+        package init(htmlDirectory: String? = nil) { self.htmlDirectory = htmlDirectory }
+
+        package init(section: StageSection) throws(ConfigError) {
+            guard try section.value("html_dir") != nil else { return }
+            let directory = try section.string("html_dir", default: "")
+            guard !directory.isEmpty, !directory.contains("\0") else {
+                throw try section.invalid("html_dir", "'html_dir' must be a folder name")
+            }
+            htmlDirectory = directory
+        }
+    }
+
+    package static let name = "report"
+    package let settings: Settings
+
+    package init(settings: Settings = Settings()) { self.settings = settings }
+
+    /// The page's path for run `runID`, or `nil` when no folder is configured.
+    package func pagePath(runID: Int64, config: PipelineConfig) -> String? {
+        guard let directory = settings.htmlDirectory ?? config.metricsDirectory else { return nil }
+        let absolute =
+            directory.hasPrefix("/")
+            ? directory : FileManager.default.currentDirectoryPath + "/" + directory
+        return URL(fileURLWithPath: absolute).standardizedFileURL.path + "/run-\(runID).html"
+    }
 
     package func run(_ context: StageContext) async throws -> StageOutcome {
         try await DedicatedThread.run(name: "driftline-report") {
@@ -29,6 +57,20 @@ package struct ReportStage: Stage {
         CrashPoint.reach("report.write")
         if let directory = context.config.metricsDirectory {
             try writeMetrics(directory: directory, summary: summary, context: context, on: connection)
+        }
+        if let path = pagePath(runID: context.runID, config: context.config) {
+            let directory = (path as NSString).deletingLastPathComponent
+            if var report = try RunReportStore.gather(
+                runID: context.runID,
+                links: RunReportStore.Links(pageDirectory: directory),
+                on: connection
+            ) {
+                report.run.markFinishing(stage: Self.name, at: report.generatedAt)
+                // Aggregates only, no PHI: readable by the operator's tools like the metrics textfile.
+                try FileMover.makeDirectory(directory, mode: 0o755)
+                try FileMover.writeAtomically(Data(RunReportRenderer.html(report).utf8), to: path, mode: 0o644)
+                context.logger.info("run report written", metadata: ["path": .safe(SafeText(configuration: path))])
+            }
         }
         return summary
     }

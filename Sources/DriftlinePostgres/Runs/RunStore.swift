@@ -22,6 +22,14 @@ package struct RunStore {
         package var durationSeconds: Double?
         package var summary: [String: Int64]
         package var error: String?
+
+        /// The JSON names are the columns' (`stage_runs`): one vocabulary with the logs and the database.
+        enum CodingKeys: String, CodingKey {
+            case stage, position, status, attempt, summary, error
+            case startedAt = "started_at"
+            case finishedAt = "finished_at"
+            case durationSeconds = "duration_seconds"
+        }
     }
 
     package struct RunRecord: Sendable, Codable {
@@ -40,6 +48,16 @@ package struct RunStore {
         /// resume it.
         package var abandoned: Bool
         package var stages: [StageRecord]
+
+        /// The JSON names are the columns' (`runs`) and the log's keys: `run_id`, `as_of`, … (README, JSON output).
+        enum CodingKeys: String, CodingKey {
+            case pipeline, status, parameters, error, host, pid, abandoned, stages
+            case runID = "run_id"
+            case asOf = "as_of"
+            case startedAt = "started_at"
+            case finishedAt = "finished_at"
+            case durationSeconds = "duration_seconds"
+        }
     }
 
     /// Creates a run and its pending stages; returns the run id.
