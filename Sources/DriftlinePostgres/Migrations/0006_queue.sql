@@ -1,0 +1,31 @@
+-- The work queue belongs to a pipeline and its inbox; poison uploads are parked; a file rejected as a
+-- whole can be loaded again with the same bytes.
+--
+-- inbox_files: `pipeline` (its name) and `inbox` (the resolved absolute path of its inbox folder) scope
+-- every entry; the file is named by customer folder and file name inside that inbox (`file_name`), so
+-- a claiming process finds it whatever its working directory. Entries of the old, shared queue belong to
+-- no pipeline: those still queued are removed (the pipeline that sees the file registers it again), and
+-- so are those done without an upload (a file that vanished before it was claimed): nothing blocks them.
+DELETE FROM driftline.inbox_files WHERE state = 'queued' OR upload_id IS NULL;
+ALTER TABLE driftline.inbox_files
+    ADD COLUMN pipeline   text NOT NULL DEFAULT '',
+    ADD COLUMN inbox      text NOT NULL DEFAULT '',
+    ADD COLUMN attempts   integer NOT NULL DEFAULT 0,
+    ADD COLUMN last_error text,
+    ADD COLUMN failed_at  timestamptz,
+    DROP CONSTRAINT inbox_files_customer_sha256_key,
+    DROP CONSTRAINT inbox_files_state_check,
+    ADD CONSTRAINT inbox_files_state_check CHECK (state IN ('queued', 'done', 'failed')),
+    -- last_error is a kind and an SQLSTATE, never server text.
+    ADD CONSTRAINT inbox_files_last_error_check CHECK (last_error ~ '^[a-z_]+( [0-9A-Z]{5})?$'),
+    ADD CONSTRAINT inbox_files_scope_key UNIQUE (pipeline, inbox, customer_id, sha256);
+ALTER TABLE driftline.inbox_files ALTER COLUMN pipeline DROP DEFAULT, ALTER COLUMN inbox DROP DEFAULT;
+ALTER TABLE driftline.inbox_files DROP COLUMN path;
+DROP INDEX driftline.inbox_files_queued_idx;
+CREATE INDEX inbox_files_queued_idx ON driftline.inbox_files (pipeline, inbox, file_id) WHERE state = 'queued';
+
+-- uploads: the same bytes load once per customer, but a file rejected as a whole may be tried again
+-- (after a rules fix) with the same bytes: only loaded uploads are unique by content.
+ALTER TABLE driftline.uploads DROP CONSTRAINT uploads_customer_sha256_key;
+CREATE UNIQUE INDEX uploads_customer_sha256_key ON driftline.uploads (customer_id, sha256) WHERE status = 'loaded';
+CREATE INDEX uploads_customer_sha256_idx ON driftline.uploads (customer_id, sha256);
