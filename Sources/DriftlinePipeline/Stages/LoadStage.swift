@@ -98,6 +98,23 @@ package struct LoadStage: Stage {
         // Profiles are read strictly before any file is touched: a typo stops the run (exit 78).
         let profiles = try CustomerProfiles.load(directory: CustomerProfile.directory(besidePipelineFile: config.file))
         var scan = try InboxScanner(inbox: config.inbox, settleSeconds: config.settleSeconds).scan()
+        if settings.completion == .doneMarker {
+            // `<file>.done` says `<file>` is complete: markers are not uploads, and a file without one waits.
+            let markers = Set(scan.candidates.map(\.path).filter { $0.hasSuffix(Self.doneMarkerSuffix) })
+            var waiting = 0
+            scan.candidates.removeAll { candidate in
+                if markers.contains(candidate.path) { return true }
+                if markers.contains(candidate.path + Self.doneMarkerSuffix) { return false }
+                waiting += 1
+                return true
+            }
+            if waiting > 0 {
+                logger.info(
+                    "files without their .done marker, left for a later run",
+                    metadata: ["files": .safe(waiting)]
+                )
+            }
+        }
         // Only uploads are uploads: anything else in a customer folder is filed as rejected, unread.
         let (uploads, notUploads) = scan.candidates.reduce(
             into: ([InboxScanner.Candidate](), [InboxScanner.Candidate]())
@@ -185,6 +202,7 @@ package struct LoadStage: Stage {
                         into: folder,
                         reports: fileID.map { stagedReports(config, fileID: $0) }
                     ).moved
+                    removeDoneMarker(of: candidate.path)
                 } catch {
                     logger.error(
                         "could not move the upload out of the inbox, left in place",
@@ -227,6 +245,15 @@ package struct LoadStage: Stage {
             logger.error("file system error, stage stopped", metadata: ["error": .safe(error)])
             throw error
         }
+    }
+
+    /// `completion: done_marker`: `<file>.done` beside an upload says it is complete.
+    static let doneMarkerSuffix = ".done"
+
+    /// Removes an upload's `.done` marker once the upload left the inbox (`completion: done_marker`).
+    private func removeDoneMarker(of path: String) {
+        guard settings.completion == .doneMarker, !FileManager.default.fileExists(atPath: path) else { return }
+        try? FileManager.default.removeItem(atPath: path + Self.doneMarkerSuffix)
     }
 
     /// A failure safe to log: a ``FileSystemError`` (path, errno) as it is, anything else by its type.
@@ -412,6 +439,22 @@ package struct LoadStage: Stage {
                 }
                 return (entry, try load(entry, loader: loader, context: context, on: connection))
             }
+        } catch is UploadChanged {
+            try retry(context).runBlocking(logger: context.logger, operation: "forget changed upload") { _ in
+                try InboxQueue.forget(claimed!, on: connections.connection())
+                try RunStore.addToSummary(
+                    runID: context.runID,
+                    stage: name,
+                    ["files_changed": 1],
+                    on: connections.connection()
+                )
+            }
+            try? FileManager.default.removeItem(atPath: stagedReports(config, fileID: claimed!.fileID))
+            context.logger.notice(
+                "upload changed while it was loaded: rolled back, left for the next run",
+                metadata: ["file": .safe(SafeText(claimed!.file.path))]
+            )
+            return true
         } catch let error as PostgresError where claimed != nil && !error.isDatabaseUnavailable {
             try recordFailure(claimed!, error: error, context: context, connections: connections)
             return true
@@ -454,12 +497,17 @@ package struct LoadStage: Stage {
         logger[metadataKey: "customer"] = .safe(SafeText(entry.file.customerID))
         var loaderForFile = loader
         loaderForFile.logger = logger
-        let outcome = try loaderForFile.load(
-            entry.file,
-            runID: context.runID,
-            rejectReport: rejectReport,
-            on: connection
-        )
+        var file = entry.file
+        // One descriptor for every pass; a file that cannot be opened is rejected by the loader.
+        file.opened = try? OpenedUpload(path: file.path)
+        let outcome = try loaderForFile.load(file, runID: context.runID, rejectReport: rejectReport, on: connection)
+        // The bytes loaded must be the bytes registered, and the file must not have changed meanwhile:
+        // otherwise roll back and leave it for the next run, which registers what it finds then.
+        if let opened = file.opened {
+            CrashPoint.reach("load.before_verify")
+            let loaded = try? opened.finish()
+            guard loaded == file.sha256, opened.isUnchanged else { throw UploadChanged() }
+        }
         try rejectReport.close()
         if rejectReport.rowsWritten == 0 {
             try? FileManager.default.removeItem(atPath: rejectsPath)
@@ -482,6 +530,11 @@ package struct LoadStage: Stage {
         try RunStore.addToSummary(runID: context.runID, stage: name, counters, on: connection)
         return outcome
     }
+
+    private func retry(_ context: StageContext) -> RetryPolicy { RetryPolicy.forLoads(context.retry) }
+
+    /// The file changed (size, modification time, identity or bytes) while it was loaded.
+    private struct UploadChanged: Error {}
 
     /// Records a failed attempt on the entry (its transaction rolled back); parks it after
     /// `max_attempts`: filed under `rejected/<customer>/` with a report naming the error's SQLSTATE.
@@ -531,6 +584,7 @@ package struct LoadStage: Stage {
             )
             try report.close()
             filed["moved_to"] = .safe(SafeText(moved))
+            removeDoneMarker(of: entry.file.path)
         } catch {
             filed["moved_to"] = "-"
             filed["move_error"] = .safe(Self.describe(error))
@@ -563,6 +617,7 @@ package struct LoadStage: Stage {
             let (moved, rejects) = try fileUpload(entry.file.path, into: folder, reports: reports)
             metadata["moved_to"] = .safe(SafeText(moved))
             if let rejects { metadata["report"] = .safe(SafeText(rejects)) }
+            removeDoneMarker(of: entry.file.path)
         } catch {
             context.logger.error(
                 "could not move the upload out of the inbox, left in place",

@@ -46,6 +46,9 @@ package struct UploadLoader {
         package var size: Int64
         /// The customer's export style (encoding, delimiter, date and amount formats, header names).
         package var profile: CustomerProfile
+        /// The upload opened once: every pass reads (and hashes) this descriptor. Without it, each pass
+        /// opens `path`.
+        package var opened: OpenedUpload?
         package init(
             customerID: String,
             path: String,
@@ -67,6 +70,8 @@ package struct UploadLoader {
     package var groups: CPTGroups
     package var maxRejectRate: Double
     package var logger: Logger
+    /// Refuse an upload (as a whole) past this many bytes, decompressed.
+    package var maxBytes: Int64?
 
     package init(rules: RuleBook?, groups: CPTGroups, maxRejectRate: Double, logger: Logger) {
         self.rules = rules
@@ -127,6 +132,13 @@ package struct UploadLoader {
         return outcome
     }
 
+    /// A new pass over the upload's bytes (decompressed, capped at `maxBytes`).
+    private func source(_ file: File) throws(InputError) -> any ByteSource {
+        if let opened = file.opened { return opened.source(maxBytes: maxBytes) }
+        let plain = try openUpload(path: file.path)
+        return maxBytes.map { CappedByteSource(upstream: plain, limit: $0) } ?? plain
+    }
+
     /// Opens the upload and reads its header; `nil` (after recording the rejection) when the file
     /// cannot be read as claims at all.
     private func open(
@@ -138,7 +150,7 @@ package struct UploadLoader {
     ) throws -> UploadValidator? {
         do {
             let validator = try UploadValidator(
-                source: try openUpload(path: file.path),
+                source: try source(file),
                 expectedCustomer: file.customerID,
                 rules: rules,
                 groups: groups,
@@ -368,7 +380,7 @@ package struct UploadLoader {
     /// lines: a second pass over the file that keeps only those lines, written as they pass.
     private func reportDuplicates(_ lines: Set<Int>, of file: File, to rejectReport: RejectReportWriter) throws {
         var missing = lines
-        if let reader = try? CSVReader(source: openUpload(path: file.path)) {
+        if let reader = try? CSVReader(source: source(file)) {
             while !missing.isEmpty, let record = try? reader.next() {
                 guard missing.remove(record.line) != nil else { continue }
                 try rejectReport.add(findings: [Self.duplicateFinding(line: record.line)], raw: record.raw)
