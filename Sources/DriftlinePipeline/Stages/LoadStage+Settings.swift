@@ -3,7 +3,9 @@ import DriftlineCore
 extension LoadStage {
     /// The load stage's section of the pipeline file (`load: {max_attempts: 3}`); every key optional.
     package struct Settings: StageSettings {
-        package static let keys = ["max_attempts", "completion"]
+        package static let keys = [
+            "max_attempts", "completion", "max_bytes", "max_rows", "max_stored_rejects", "max_report_rejects",
+        ]
 
         /// When a file in the inbox is complete.
         package enum Completion: String, Codable, Sendable {
@@ -14,6 +16,18 @@ extension LoadStage {
         }
 
         package var completion = Completion.settle
+
+        /// An upload larger than this (decompressed) is rejected as a whole (`too_large`); reading stops there.
+        package var maxBytes: Int64 = 8 << 30
+        /// An upload with more rows is rejected as a whole (`too_many_rows`); reading stops there. It also
+        /// bounds the rejects a loadable file can have: past `max_reject_rate × max_rows` rejected rows,
+        /// reading stops and the file is rejected as a whole (`reject_rate`).
+        package var maxRows = 20_000_000
+        /// Rejected lines stored per upload in `driftline.rejects` (the first ones by line); the per-rule
+        /// counts in `upload_findings` stay exact.
+        package var maxStoredRejects = 10_000
+        /// Rejected lines listed in the upload's `.rejects.csv`; one closing row counts the rest.
+        package var maxReportRejects = 10_000
 
         /// Failed attempts to load one upload (a database error that is not the connection going away,
         /// e.g. a `statement_timeout`) before it is parked as `failed` and the stage goes on without it.
@@ -31,6 +45,16 @@ extension LoadStage {
                 throw try section.invalid("completion", "'completion' must be settle or done_marker")
             }
             self.completion = completion
+            maxBytes = Int64(try section.integer("max_bytes", default: Int(maxBytes)))
+            maxRows = try section.integer("max_rows", default: maxRows)
+            maxStoredRejects = try section.integer("max_stored_rejects", default: maxStoredRejects)
+            maxReportRejects = try section.integer("max_report_rejects", default: maxReportRejects)
+            for (key, value) in [
+                ("max_bytes", Int(maxBytes)), ("max_rows", maxRows), ("max_stored_rejects", maxStoredRejects),
+                ("max_report_rejects", maxReportRejects),
+            ] where value < 1 {
+                throw try section.invalid(key, SafeMessage(trusted: "'\(key)' must be at least 1"))
+            }
         }
     }
 }

@@ -226,7 +226,10 @@ package struct LoadStage: Stage {
         CrashPoint.reach("load.after_scan")
 
         // 2. Claim and load queued files one by one until the queue is empty.
-        let loader = UploadLoader(rules: rules, groups: groups, maxRejectRate: config.maxRejectRate, logger: logger)
+        var loader = UploadLoader(rules: rules, groups: groups, maxRejectRate: config.maxRejectRate, logger: logger)
+        loader.maxBytes = settings.maxBytes
+        loader.maxRows = settings.maxRows
+        loader.maxStoredRejects = settings.maxStoredRejects
         do {
             while true {
                 let done = try retry.runBlocking(logger: logger, operation: "load upload") { _ in
@@ -492,6 +495,7 @@ package struct LoadStage: Stage {
         try FileMover.makeDirectory(reports)
         let rejectsPath = (reports as NSString).appendingPathComponent("rejects.csv")
         let rejectReport = try RejectReportWriter(path: rejectsPath)
+        rejectReport.maxLines = settings.maxReportRejects
         var logger = context.logger
         logger[metadataKey: "upload.file"] = .safe(SafeText(entry.file.fileName))
         logger[metadataKey: "customer"] = .safe(SafeText(entry.file.customerID))

@@ -72,6 +72,11 @@ package struct UploadLoader {
     package var logger: Logger
     /// Refuse an upload (as a whole) past this many bytes, decompressed.
     package var maxBytes: Int64?
+    /// Refuse an upload (as a whole) past this many rows; with `maxRejectRate` it also bounds the rejects
+    /// a file can have and still load, so reading stops once more rows than that were rejected.
+    package var maxRows: Int?
+    /// Rejected lines stored in `driftline.rejects` per upload (counts stay exact in `upload_findings`).
+    package var maxStoredRejects: Int?
 
     package init(rules: RuleBook?, groups: CPTGroups, maxRejectRate: Double, logger: Logger) {
         self.rules = rules
@@ -220,8 +225,9 @@ package struct UploadLoader {
                 operation: "COPY into claims"
             ) { writer in
                 while let row = try validator.next() {
+                    try checkCaps(row, validator, outcome)
                     if let first = try account(row, validator, &outcome, rejectReport: rejectReport) {
-                        try spill.append(line: row.line, finding: first)
+                        if spill.count < maxStoredRejects ?? .max { try spill.append(line: row.line, finding: first) }
                         continue
                     }
                     try writer.beginRow(fields: Int16(Self.directColumns.count))
@@ -282,6 +288,7 @@ package struct UploadLoader {
                 operation: "COPY into staging"
             ) { writer in
                 while let row = try validator.next() {
+                    try checkCaps(row, validator, outcome)
                     let first = try account(row, validator, &outcome, rejectReport: rejectReport)
                     try writer.beginRow(fields: Int16(Self.stagingColumns.count))
                     writer.int32(Int32(truncatingIfNeeded: row.line))
@@ -363,13 +370,31 @@ package struct UploadLoader {
             """
             INSERT INTO driftline.rejects (upload_id, customer_id, line_no, column_name, rule_id, message)
             SELECT $1, $2, line_no, reject_column, reject_rule, reject_message
-              FROM staging_claims WHERE reject_rule IS NOT NULL
+              FROM staging_claims WHERE reject_rule IS NOT NULL ORDER BY line_no LIMIT $3
             """,
-            [String(outcome.uploadID), file.customerID],
+            [String(outcome.uploadID), file.customerID, maxStoredRejects.map(String.init)],
             operation: "record rejects"
         )
         try finishUpload(outcome, on: connection)
         return outcome
+    }
+
+    /// Stops reading (the file is rejected as a whole) past `maxRows` rows, or once more rows were rejected
+    /// than `max_reject_rate` allows of `maxRows`: whatever follows, the file cannot load.
+    private func checkCaps(_ row: UploadValidator.Row, _ validator: UploadValidator, _ outcome: LoadOutcome) throws {
+        guard let maxRows else { return }
+        if validator.rowsRead > maxRows {
+            throw UploadError(.tooManyRows, line: row.line, "more than max_rows (\(maxRows)) rows")
+        }
+        let rejectBudget = Int((maxRejectRate * Double(maxRows)).rounded(.down))
+        if outcome.rowsRejected > rejectBudget {
+            let limit = (maxRejectRate * 1000).rounded() / 10
+            throw UploadError(
+                .rejectRate,
+                line: row.line,
+                "more than \(rejectBudget) rows rejected: above max_reject_rate \(limit)% of max_rows \(maxRows) whatever follows; reading stopped"
+            )
+        }
     }
 
     static func duplicateFinding(line: Int) -> Finding {
