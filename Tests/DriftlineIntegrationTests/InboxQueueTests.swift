@@ -260,4 +260,48 @@ struct InboxQueueTests {
         #expect(third.stderr.contains("upload already processed, not loaded again"), third.summary)
         #expect(try database.int("SELECT count(*) FROM driftline.uploads") == 2)
     }
+
+    @Test func uploadsRetryMovesARejectedFileBackForTheNextRun() throws {
+        let database = try TestDatabase()
+        let workspace = try Workspace()
+        let strict = workspace.root.appendingPathComponent("rules/strict.yaml")
+        try """
+        rules:
+          - {id: too-strict, kind: required, field: denial_reason, severity: error, message: denial reason required}
+        """.write(to: strict, atomically: true, encoding: .utf8)
+        // claims.csv is rejected as a whole by a rule that is wrong for it.
+        try workspace.drop(Claims.file(rows: 6), customer: "acme-clinic", name: "claims.csv")
+        let first = try Self.run(workspace, database)
+        #expect(first.status == 65, first.summary)
+        let rejectedID = try #require(try database.scalar("SELECT upload_id FROM driftline.uploads"))
+
+        try FileManager.default.removeItem(at: strict)
+        try workspace.drop(Claims.file(rows: 2, startingAt: 50), customer: "acme-clinic", name: "fine.csv")
+        let loaded = try Self.run(workspace, database)
+        #expect(loaded.status == 0, loaded.summary)
+        let loadedID = try #require(try database.scalar("SELECT max(upload_id) FROM driftline.uploads"))
+
+        // Only a rejected upload can be retried.
+        let refused = try DriftlineProcess.run(
+            ["uploads", "retry", loadedID],
+            in: workspace.path,
+            databaseURL: database.url
+        )
+        #expect(refused.status == 78, "\(refused.stderr)")
+
+        let retried = try DriftlineProcess.run(
+            ["uploads", "retry", rejectedID],
+            in: workspace.path,
+            databaseURL: database.url
+        )
+        #expect(retried.status == 0, "\(retried.stderr)")
+        #expect(workspace.files(in: "inbox") == ["acme-clinic/claims.csv"])
+        let again = try Self.run(workspace, database)
+        #expect(again.status == 0, again.summary)
+        #expect(
+            try database.rows("SELECT file_name, status, rows_loaded FROM driftline.uploads ORDER BY upload_id")
+                == [["claims.csv", "rejected", "0"], ["fine.csv", "loaded", "2"], ["claims.csv", "loaded", "6"]]
+        )
+        #expect(workspace.files(in: "inbox").isEmpty)
+    }
 }

@@ -260,7 +260,7 @@ package struct LoadStage: Stage {
     }
 
     /// A failure safe to log: a ``FileSystemError`` (path, errno) as it is, anything else by its type.
-    static func describe(_ error: any Error) -> SafeText {
+    package static func describe(_ error: any Error) -> SafeText {
         SafeText((error as? FileSystemError)?.description ?? "\(type(of: error))")
     }
 
