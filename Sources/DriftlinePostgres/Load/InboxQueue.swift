@@ -78,7 +78,9 @@ package struct InboxQueue {
             """
             SELECT u.upload_id,
                    (SELECT f.file_id FROM driftline.inbox_files f
-                     WHERE f.upload_id = u.upload_id AND f.pipeline = $3 AND f.inbox = $4)
+                     WHERE f.upload_id = u.upload_id
+                       AND (f.pipeline = $3 AND f.inbox = $4 OR f.pipeline = '')  -- '': from before 0006
+                     ORDER BY f.file_id DESC LIMIT 1)
               FROM driftline.uploads u
              WHERE u.customer_id = $1 AND u.sha256 = $2 AND u.status = 'loaded'
             """,
