@@ -170,6 +170,12 @@ struct InboxQueueTests {
         #expect(workspace.uploads(in: "archive-beta") == ["birch-health/\(Self.asOf)/b.csv"])
         #expect(workspace.files(in: "inbox-alpha") == ["acme-clinic/a.csv"])
         #expect(workspace.files(in: "archive-alpha").isEmpty)
+        // alpha's entry was not even looked at: still queued, as alpha left it.
+        #expect(
+            try database.rows("SELECT pipeline, state FROM driftline.inbox_files ORDER BY 1")
+                == [["alpha", "queued"], ["beta", "done"]]
+        )
+        #expect(!beta.stderr.contains("vanished"), beta.summary)
 
         let alpha = try Self.run(workspace, database, pipeline: "pipelines/alpha.yaml")
         #expect(alpha.status == 0, alpha.summary)
