@@ -194,9 +194,10 @@ struct InboxQueueTests {
     @Test func anUploadThatFailsEveryTimeIsParkedAndTheOthersLoad() throws {
         let database = try TestDatabase()
         let workspace = try Workspace()
-        // A managed server's statement_timeout: a large upload's COPY outlasts it every time; small
-        // uploads and the bookkeeping finish well within it.
-        try workspace.drop(Claims.file(rows: 40_000), customer: "acme-clinic", name: "a-large.csv")
+        // A managed server's statement_timeout: a large upload's COPY (150,000 rows, about a second even
+        // at release speed) outlasts it every time and is cancelled at 400 ms; small uploads and the
+        // bookkeeping finish well within it.
+        try workspace.drop(Claims.file(rows: 150_000), customer: "acme-clinic", name: "a-large.csv")
         try workspace.drop(Claims.file(rows: 5, startingAt: 90_001), customer: "acme-clinic", name: "b-small.csv")
         try workspace.drop(Claims.file(rows: 6, customer: "birch-health"), customer: "birch-health", name: "c.csv")
         let admin = try database.connect()
