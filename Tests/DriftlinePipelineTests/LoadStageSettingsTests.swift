@@ -1,5 +1,6 @@
 import DriftlineCore
 import DriftlinePipeline
+import Foundation
 import Testing
 
 /// The load stage's section: caps, attempts and the completion signal, read strictly.
@@ -48,5 +49,15 @@ import Testing
         #expect(error("load: {max_attempts: 0}\n")?.description == "p.yaml:3: 'max_attempts' must be at least 1")
         #expect(error("load:\n  max_rows: 0\n")?.description == "p.yaml:4: 'max_rows' must be at least 1")
         #expect(error("load:\n  max_row: 5\n")?.description.contains("unknown key 'max_row'") == true)
+    }
+
+    @Test func aRunRecordedBeforeTheSettingsExistedResumesWithTheDefaults() throws {
+        let recorded = try JSONDecoder().decode(LoadStage.Settings.self, from: Data("{}".utf8))
+        #expect(recorded == LoadStage.Settings())
+        var custom = LoadStage.Settings()
+        custom.maxRows = 7
+        custom.completion = .doneMarker
+        let roundTrip = try JSONDecoder().decode(LoadStage.Settings.self, from: JSONEncoder().encode(custom))
+        #expect(roundTrip == custom)
     }
 }

@@ -35,6 +35,22 @@ extension LoadStage {
 
         package init() {}
 
+        private enum CodingKeys: String, CodingKey {
+            case maxAttempts, completion, maxBytes, maxRows, maxStoredRejects, maxReportRejects
+        }
+
+        /// Settings recorded by a run: a key it did not record (a run from before the key existed, whose
+        /// `stage.load` is `{}`) takes its default, so such a run can still be resumed.
+        package init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            maxAttempts = try container.decodeIfPresent(Int.self, forKey: .maxAttempts) ?? maxAttempts
+            completion = try container.decodeIfPresent(Completion.self, forKey: .completion) ?? completion
+            maxBytes = try container.decodeIfPresent(Int64.self, forKey: .maxBytes) ?? maxBytes
+            maxRows = try container.decodeIfPresent(Int.self, forKey: .maxRows) ?? maxRows
+            maxStoredRejects = try container.decodeIfPresent(Int.self, forKey: .maxStoredRejects) ?? maxStoredRejects
+            maxReportRejects = try container.decodeIfPresent(Int.self, forKey: .maxReportRejects) ?? maxReportRejects
+        }
+
         package init(section: StageSection) throws(ConfigError) {
             maxAttempts = try section.integer("max_attempts", default: maxAttempts)
             guard maxAttempts >= 1 else {
