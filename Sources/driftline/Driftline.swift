@@ -16,8 +16,8 @@ struct Driftline: AsyncParsableCommand {
             75 another run holds the lock, 78 bad configuration (pipeline, rules).
             """,
         subcommands: [
-            RunCommand.self, ResumeCommand.self, RerunCommand.self, RunsCommand.self, ValidateCommand.self,
-            DatabaseCommand.self, SamplesCommand.self, DriftCommand.self, ReportCommand.self,
+            RunCommand.self, ResumeCommand.self, RerunCommand.self, RunsCommand.self, UploadsCommand.self,
+            ValidateCommand.self, DatabaseCommand.self, SamplesCommand.self, DriftCommand.self, ReportCommand.self,
         ]
     )
 

@@ -4,7 +4,8 @@ import DriftlinePipeline
 /// How a command ended, in sysexits terms (documented in the README).
 enum ExitStatus: Int32, Sendable, LogSafe {
     case ok = 0
-    /// A file was rejected as a whole (row rejects alone do not count).
+    /// A file was rejected as a whole (row rejects alone do not count), or an upload failed to load
+    /// `max_attempts` times and was parked (the database is up: it refused this upload).
     case dataRejected = 65
     /// The database is unreachable (the inbox is left untouched).
     case databaseUnavailable = 69
@@ -20,6 +21,7 @@ enum ExitStatus: Int32, Sendable, LogSafe {
         switch status {
         case .finished(.ok): self = .ok
         case .finished(.dataRejected): self = .dataRejected
+        case .finished(.uploadsFailed): self = .dataRejected
         case .failed(.configuration): self = .configuration
         case .failed(.data): self = .dataRejected
         case .failed(.databaseUnavailable): self = .databaseUnavailable

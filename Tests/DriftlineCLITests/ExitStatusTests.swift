@@ -8,6 +8,7 @@ import Testing
     @Test(arguments: [
         (RunStatus.finished(.ok), Int32(0)),
         (.finished(.dataRejected), 65),
+        (.finished(.uploadsFailed), 65),
         (.failed(.data), 65),
         (.failed(.databaseUnavailable), 69),
         (.failed(.internalError), 70),

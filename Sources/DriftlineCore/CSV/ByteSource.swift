@@ -13,7 +13,7 @@ package protocol ByteSource: AnyObject {
 /// Why an upload could not be read as a whole: names the file, never its contents.
 package struct InputError: Error, LogSafe, Equatable {
     package enum Kind: String, Sendable, LogSafe {
-        case unreadable, notAFile, truncatedCompressed, corruptCompressed
+        case unreadable, notAFile, truncatedCompressed, corruptCompressed, tooLarge
         package var description: String { rawValue }
     }
     package var kind: Kind
@@ -35,6 +35,12 @@ package final class FileByteSource: ByteSource {
     private let descriptor: Int32
 
     package init(path: String) throws(InputError) {
+        descriptor = try Self.openChecked(path: path).descriptor
+    }
+
+    /// Opens `path` for reading without following a link or blocking, and checks the descriptor: a
+    /// regular file with one link. Returns the descriptor (blocking reads from here on) and its `fstat`.
+    package static func openChecked(path: String) throws(InputError) -> (descriptor: Int32, info: stat) {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
         guard descriptor >= 0 else {
             let code = errno
@@ -59,7 +65,7 @@ package final class FileByteSource: ByteSource {
         }
         // Regular files never block; reads are plain blocking reads from here on.
         _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) & ~O_NONBLOCK)
-        self.descriptor = descriptor
+        return (descriptor, info)
     }
 
     deinit { close(descriptor) }

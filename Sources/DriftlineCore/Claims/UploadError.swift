@@ -13,6 +13,10 @@ package struct UploadError: Error, LogSafe {
         case corruptCompressed = "corrupt_zstd"
         case rejectRate = "reject_rate"
         case notAFile = "not_a_file"
+        /// More (decompressed) bytes than the load stage's `max_bytes`.
+        case tooLarge = "too_large"
+        /// More rows than the load stage's `max_rows`.
+        case tooManyRows = "too_many_rows"
         package var description: String { rawValue }
     }
 
@@ -48,6 +52,7 @@ package struct UploadError: Error, LogSafe {
             case .notAFile: .notAFile
             case .truncatedCompressed: .truncatedCompressed
             case .corruptCompressed: .corruptCompressed
+            case .tooLarge: .tooLarge
             }
         self.init(kind, line: line, error.message)
     }

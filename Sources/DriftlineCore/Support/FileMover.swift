@@ -76,7 +76,7 @@ package enum FileMover {
     }
 
     /// `claims.csv.zst` → (`claims`, `.csv.zst`).
-    static func split(_ name: String) -> (String, String) {
+    package static func split(_ name: String) -> (String, String) {
         for suffix in [".csv.zst", ".psv.zst", ".tsv.zst", ".txt.zst", ".csv", ".psv", ".tsv", ".txt", ".zst"]
         where name.lowercased().hasSuffix(suffix) && name.count > suffix.count {
             return (String(name.dropLast(suffix.count)), String(name.suffix(suffix.count)))

@@ -14,6 +14,11 @@ package final class RejectReportWriter {
     package let path: String
     private var buffer: [UInt8] = []
     package private(set) var rowsWritten = 0
+    /// At most this many rejected lines are listed (the load stage's `max_report_rejects`); the rest
+    /// are counted in one closing row.
+    package var maxLines: Int?
+    private var linesListed = 0
+    private var linesOmitted = 0
 
     package init(path: String) throws {
         let directory = (path as NSString).deletingLastPathComponent
@@ -30,6 +35,11 @@ package final class RejectReportWriter {
 
     /// Adds the findings of one rejected line.
     package func add(findings: [Finding], raw: UnsafeBufferPointer<UInt8>) throws {
+        if let maxLines, linesListed >= maxLines {
+            linesOmitted += 1
+            return
+        }
+        linesListed += 1
         var original = raw[...]
         while let last = original.last, last == 0x0A || last == 0x0D { original = original.dropLast() }
         for finding in findings {
@@ -62,10 +72,24 @@ package final class RejectReportWriter {
             throw FileSystemError("truncate the reject report", path: path)
         }
         rowsWritten = 0
+        linesListed = 0
+        linesOmitted = 0
         append("line,column,rule,severity,message,original_line\n")
     }
 
     package func close() throws {
+        if linesOmitted > 0, let maxLines {
+            try add(
+                finding: Finding(
+                    line: 0,
+                    column: nil,
+                    ruleID: "report.truncated",
+                    severity: .info,
+                    message: "\(linesOmitted) more rejected lines not listed (max_report_rejects \(maxLines))"
+                )
+            )
+            linesOmitted = 0
+        }
         try flush()
         closed = true
         guard Glibc.close(descriptor) == 0 else { throw FileSystemError("write the reject report", path: path) }

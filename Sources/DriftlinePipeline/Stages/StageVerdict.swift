@@ -7,6 +7,9 @@ package enum StageVerdict: Int, Sendable, Comparable, Codable, LogSafe {
     case ok = 0
     /// Data was refused: a file rejected as a whole, or an inbox entry that could not be taken.
     case dataRejected = 1
+    /// An upload failed to load `max_attempts` times (a database error that is not the database being
+    /// unavailable) and was parked as `failed`; the stage went on with the other files.
+    case uploadsFailed = 2
 
     package static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 
@@ -14,6 +17,7 @@ package enum StageVerdict: Int, Sendable, Comparable, Codable, LogSafe {
         switch self {
         case .ok: "ok"
         case .dataRejected: "data_rejected"
+        case .uploadsFailed: "uploads_failed"
         }
     }
 }

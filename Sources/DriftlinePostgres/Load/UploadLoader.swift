@@ -46,6 +46,9 @@ package struct UploadLoader {
         package var size: Int64
         /// The customer's export style (encoding, delimiter, date and amount formats, header names).
         package var profile: CustomerProfile
+        /// The upload opened once: every pass reads (and hashes) this descriptor. Without it, each pass
+        /// opens `path`.
+        package var opened: OpenedUpload?
         package init(
             customerID: String,
             path: String,
@@ -67,6 +70,13 @@ package struct UploadLoader {
     package var groups: CPTGroups
     package var maxRejectRate: Double
     package var logger: Logger
+    /// Refuse an upload (as a whole) past this many bytes, decompressed.
+    package var maxBytes: Int64?
+    /// Refuse an upload (as a whole) past this many rows; with `maxRejectRate` it also bounds the rejects
+    /// a file can have and still load, so reading stops once more rows than that were rejected.
+    package var maxRows: Int?
+    /// Rejected lines stored in `driftline.rejects` per upload (counts stay exact in `upload_findings`).
+    package var maxStoredRejects: Int?
 
     package init(rules: RuleBook?, groups: CPTGroups, maxRejectRate: Double, logger: Logger) {
         self.rules = rules
@@ -127,6 +137,13 @@ package struct UploadLoader {
         return outcome
     }
 
+    /// A new pass over the upload's bytes (decompressed, capped at `maxBytes`).
+    private func source(_ file: File) throws(InputError) -> any ByteSource {
+        if let opened = file.opened { return opened.source(maxBytes: maxBytes) }
+        let plain = try openUpload(path: file.path)
+        return maxBytes.map { CappedByteSource(upstream: plain, limit: $0) } ?? plain
+    }
+
     /// Opens the upload and reads its header; `nil` (after recording the rejection) when the file
     /// cannot be read as claims at all.
     private func open(
@@ -138,7 +155,7 @@ package struct UploadLoader {
     ) throws -> UploadValidator? {
         do {
             let validator = try UploadValidator(
-                source: try openUpload(path: file.path),
+                source: try source(file),
                 expectedCustomer: file.customerID,
                 rules: rules,
                 groups: groups,
@@ -211,8 +228,11 @@ package struct UploadLoader {
                     operation: "COPY into claims"
                 ) { writer in
                     while let row = try validator.next() {
+                        try checkCaps(row, validator, outcome)
                         if let first = try account(row, validator, &outcome, rejectReport: rejectReport) {
-                            try spill.append(line: row.line, finding: first)
+                            if spill.count < maxStoredRejects ?? .max {
+                                try spill.append(line: row.line, finding: first)
+                            }
                             continue
                         }
                         try writer.beginRow(fields: Int16(Self.directColumns.count))
@@ -274,6 +294,7 @@ package struct UploadLoader {
                 operation: "COPY into staging"
             ) { writer in
                 while let row = try validator.next() {
+                    try checkCaps(row, validator, outcome)
                     let first = try account(row, validator, &outcome, rejectReport: rejectReport)
                     try writer.beginRow(fields: Int16(Self.stagingColumns.count))
                     writer.int32(Int32(truncatingIfNeeded: row.line))
@@ -355,13 +376,31 @@ package struct UploadLoader {
             """
             INSERT INTO driftline.rejects (upload_id, customer_id, line_no, column_name, rule_id, message)
             SELECT $1, $2, line_no, reject_column, reject_rule, reject_message
-              FROM staging_claims WHERE reject_rule IS NOT NULL
+              FROM staging_claims WHERE reject_rule IS NOT NULL ORDER BY line_no LIMIT $3
             """,
-            [String(outcome.uploadID), file.customerID],
+            [String(outcome.uploadID), file.customerID, maxStoredRejects.map(String.init)],
             operation: "record rejects"
         )
         try finishUpload(outcome, on: connection)
         return outcome
+    }
+
+    /// Stops reading (the file is rejected as a whole) past `maxRows` rows, or once more rows were rejected
+    /// than `max_reject_rate` allows of `maxRows`: whatever follows, the file cannot load.
+    private func checkCaps(_ row: UploadValidator.Row, _ validator: UploadValidator, _ outcome: LoadOutcome) throws {
+        guard let maxRows else { return }
+        if validator.rowsRead > maxRows {
+            throw UploadError(.tooManyRows, line: row.line, "more than max_rows (\(maxRows)) rows")
+        }
+        let rejectBudget = Int((maxRejectRate * Double(maxRows)).rounded(.down))
+        if outcome.rowsRejected > rejectBudget {
+            let limit = (maxRejectRate * 1000).rounded() / 10
+            throw UploadError(
+                .rejectRate,
+                line: row.line,
+                "more than \(rejectBudget) rows rejected: above max_reject_rate \(limit)% of max_rows \(maxRows) whatever follows; reading stopped"
+            )
+        }
     }
 
     static func duplicateFinding(line: Int) -> Finding {
@@ -372,7 +411,7 @@ package struct UploadLoader {
     /// lines: a second pass over the file that keeps only those lines, written as they pass.
     private func reportDuplicates(_ lines: Set<Int>, of file: File, to rejectReport: RejectReportWriter) throws {
         var missing = lines
-        if let reader = try? CSVReader(source: openUpload(path: file.path)) {
+        if let reader = try? CSVReader(source: source(file)) {
             while !missing.isEmpty, let record = try? reader.next() {
                 guard missing.remove(record.line) != nil else { continue }
                 try rejectReport.add(findings: [Self.duplicateFinding(line: record.line)], raw: record.raw)
