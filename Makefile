@@ -6,7 +6,7 @@ SWIFT      ?= swift
 DRIFTLINE  := .build/debug/driftline
 RELEASE    := .build/release/driftline
 # chromium: the run report's browser test (skipped without it)
-APT_PACKAGES := libpq-dev libcsv-dev libzstd-dev libyaml-dev zstd postgresql postgresql-contrib chromium
+APT_PACKAGES := libpq-dev libcsv-dev libzstd-dev libyaml-dev zstd postgresql postgresql-contrib zlib1g-dev chromium
 DEMO_DIR   := demo
 
 .PHONY: help deps build release demo test bench lint format db-start db-stop clean

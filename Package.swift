@@ -18,6 +18,8 @@ let package = Package(
         .systemLibrary(name: "CLibCSV", providers: [.apt(["libcsv-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CLibYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        // zlib for the tests only (reading the browser test's PNG screenshot).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Compiler builtins Swift cannot spell (prefetch).
         .target(name: "CDriftlineShims"),
 
@@ -66,7 +68,7 @@ let package = Package(
         .target(
             name: "DriftlineTestSupport",
             dependencies: [
-                "DriftlineCore", "DriftlinePostgres", "DriftlinePipeline",
+                "DriftlineCore", "DriftlinePostgres", "DriftlinePipeline", "CZlib",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/DriftlineTestSupport"

@@ -20,11 +20,11 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Write the page to this file (default: stdout).") var output: String?
 
     func run() throws {
+        let output = output.map { path in
+            path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        }
         let directory =
-            output.map { path in
-                let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-                return (absolute as NSString).deletingLastPathComponent
-            } ?? FileManager.default.currentDirectoryPath
+            output.map { ($0 as NSString).deletingLastPathComponent } ?? FileManager.default.currentDirectoryPath
         let report: RunReport?
         do {
             let connection = try PGConnection(url: try Database.url())

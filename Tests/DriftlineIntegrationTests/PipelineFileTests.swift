@@ -40,7 +40,9 @@ struct PipelineFileTests {
         )
         #expect(result.status == 78, result.summary)
         #expect(
-            result.stderr.contains("pipelines/nightly.yaml:5: stage 'report' takes no settings (found 'format')"),
+            result.stderr.contains(
+                "pipelines/nightly.yaml:5: unknown key 'format' in the 'report' section (known: html_dir)"
+            ),
             result.summary
         )
         #expect(workspace.files(in: "inbox").count == 4)

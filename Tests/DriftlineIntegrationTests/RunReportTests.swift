@@ -1,0 +1,204 @@
+import DriftlineCore
+import DriftlinePostgres
+import DriftlineTestSupport
+import Foundation
+import Testing
+
+/// The run report (issue 15): the report stage's page and `driftline report`, on a run whose history has a
+/// planted denial-rate rise, checked as text (self-contained, aggregates only, one customer's with
+/// `--customer`) and in a real browser (drawn, no network request, no console error).
+@Suite(.serialized, .enabled(if: TestDatabase.isAvailable && DriftlineProcess.isAvailable))
+struct RunReportTests {
+    static let asOf = "2026-11-21"
+
+    /// A workspace whose acme-clinic history (AETNA, E&M) goes from 10% denied in the baseline window to
+    /// 40% in the current one, and a second customer with a little plain history; run through
+    /// load → drift → report. Returns the run's result.
+    static func runWithDrift(_ workspace: Workspace, _ database: TestDatabase) throws -> DriftlineProcess.Result {
+        let pipeline = workspace.root.appendingPathComponent("pipelines/nightly.yaml")
+        let text = try String(contentsOf: pipeline, encoding: .utf8) + "\nreport: {html_dir: reports}\n"
+        try text.write(to: pipeline, atomically: true, encoding: .utf8)
+        let baselineStart = CivilDate.parse("2026-07-25")!
+        let currentStart = CivilDate.parse("2026-10-23")!
+        var rows: [String] = []
+        for index in 0..<300 {
+            let denied = index % 10 == 0
+            rows.append(
+                Claims.row(
+                    index,
+                    outcome: denied ? "denied" : "paid",
+                    decided: CivilDate.format(baselineStart + Int32(index % 88)),
+                    denial: denied ? "CO-50" : "",
+                    paid: denied ? "" : "96.00"
+                )
+            )
+        }
+        for index in 300..<420 {
+            let denied = index % 5 < 2
+            rows.append(
+                Claims.row(
+                    index,
+                    outcome: denied ? "denied" : "paid",
+                    decided: CivilDate.format(currentStart + Int32(index % 29)),
+                    denial: denied ? "CO-50" : "",
+                    paid: denied ? "" : "96.00"
+                )
+            )
+        }
+        _ = try workspace.drop(
+            ([Claims.header] + rows).joined(separator: "\n") + "\n",
+            customer: "acme-clinic",
+            name: "a.csv"
+        )
+        _ = try workspace.drop(Claims.file(rows: 40, customer: "beta-care"), customer: "beta-care", name: "b.csv")
+        return try DriftlineProcess.run(
+            ["run", "--pipeline", "pipelines/nightly.yaml", "--as-of", asOf],
+            in: workspace.path,
+            databaseURL: database.url
+        )
+    }
+
+    @Test func theReportStageWritesOneSelfContainedPageWithTheDriftAsAChart() throws {
+        let database = try TestDatabase()
+        let workspace = try Workspace(stages: ["load", "drift", "report"])
+        let result = try Self.runWithDrift(workspace, database)
+        #expect(result.status == 0, result.summary)
+        #expect(try database.int("SELECT count(*) FROM driftline.drift_events WHERE run_id = 1") >= 1)
+
+        let page = try workspace.read("reports/run-1.html")
+        #expect(page.hasPrefix("<!DOCTYPE html>"))
+        #expect(page.contains("content=\"\(RunReportRenderer.contentSecurityPolicy)\""))
+        // Self-contained: no script, no URL of anywhere else.
+        for forbidden in ["<script", "http://", "https://", "src=", "url(", "@import"] {
+            #expect(!page.contains(forbidden), "\(forbidden)")
+        }
+        // The run, the uploads with their own reports (relative links that resolve), the drift chart.
+        #expect(page.contains("Run 1 <span class=\"pill good\">succeeded</span>"))
+        #expect(page.contains("exit status <b>0</b>"))
+        #expect(page.contains("<a href=\"../archive/acme-clinic/\(Self.asOf)/a.csv.report.html\">a.csv</a>"))
+        #expect(
+            FileManager.default.fileExists(
+                atPath: workspace.path + "/archive/acme-clinic/\(Self.asOf)/a.csv.report.html"
+            )
+        )
+        #expect(page.contains("<svg class=\"chart\""))
+        #expect(page.contains("AETNA · E&amp;M"))
+        #expect(page.contains("class=\"ci\""), "the denial rate's interval is drawn")
+        // Aggregates only: no claim id, patient reference or any other row value.
+        #expect(!page.contains(Claims.canary))
+        #expect(!page.contains("CO-50"))
+        #expect(result.stderr.contains("msg=\"run report written\""))
+
+        // `driftline report` makes the same page (up to its clock and the report stage's own line).
+        let again = try DriftlineProcess.run(
+            ["report", "1", "--output", "reports/again.html"],
+            in: workspace.path,
+            databaseURL: database.url
+        )
+        #expect(again.status == 0, again.summary)
+        let second = try workspace.read("reports/again.html")
+        #expect(second.contains("<svg class=\"chart\"") && second.contains("a.csv.report.html"))
+        #expect(!second.contains(Claims.canary))
+
+        // `runs show` names the run's drift events (plain text: not a terminal, no sparkline).
+        let show = try DriftlineProcess.run(["runs", "show", "1"], in: workspace.path, databaseURL: database.url)
+        #expect(show.stdout.contains("DRIFT EVENTS ("), show.summary)
+        #expect(show.stdout.contains("acme-clinic") && show.stdout.contains("denial_rate"))
+        #expect(!show.stdout.contains("▁") && !show.stdout.contains("│"))
+    }
+
+    @Test func aCustomersReportHoldsThatCustomerAndNoOther() throws {
+        let database = try TestDatabase()
+        let workspace = try Workspace(stages: ["load", "drift", "report"])
+        let result = try Self.runWithDrift(workspace, database)
+        #expect(result.status == 0, result.summary)
+
+        let beta = try DriftlineProcess.run(
+            ["report", "1", "--customer", "beta-care", "--output", "beta.html"],
+            in: workspace.path,
+            databaseURL: database.url
+        )
+        #expect(beta.status == 0, beta.summary)
+        let page = try workspace.read("beta.html")
+        #expect(page.contains("beta-care"))
+        #expect(page.contains("b.csv"))
+        for other in ["acme-clinic", "a.csv", "AETNA · E&amp;M", "<svg class=\"chart\""] {
+            #expect(!page.contains(other), "\(other)")
+        }
+        // The run-wide totals would count the other customer's rows: the page shows this customer's.
+        #expect(page.contains("<dt>rows read</dt><dd>40</dd>"))
+        #expect(!page.contains(Claims.canary))
+
+        let acme = try DriftlineProcess.run(
+            ["report", "1", "--customer", "acme-clinic"],
+            in: workspace.path,
+            databaseURL: database.url
+        )
+        #expect(acme.stdout.contains("<svg class=\"chart\"") && !acme.stdout.contains("beta-care"))
+
+        let unknown = try DriftlineProcess.run(
+            ["report", "1", "--customer", "nobody"],
+            in: workspace.path,
+            databaseURL: database.url
+        )
+        #expect(unknown.status == 78, unknown.summary)
+        let noRun = try DriftlineProcess.run(["report", "99"], in: workspace.path, databaseURL: database.url)
+        #expect(noRun.status == 78 && noRun.stderr.contains("no run with id 99"), noRun.summary)
+    }
+
+    @Test(.enabled(if: HeadlessBrowser.isAvailable))
+    func theReportRendersInChromiumWithoutNetworkOrConsoleErrors() throws {
+        let database = try TestDatabase()
+        let workspace = try Workspace(stages: ["load", "drift", "report"])
+        let result = try Self.runWithDrift(workspace, database)
+        #expect(result.status == 0, result.summary)
+        let page = workspace.root.appendingPathComponent("reports/run-1.html")
+        #expect(!(try String(contentsOf: page, encoding: .utf8)).contains(Claims.canary))
+
+        let rendering = try HeadlessBrowser.render(page, width: 1200, height: 2400)
+        #expect(rendering.consoleMessages.isEmpty, "\(rendering.consoleMessages)")
+        #expect(rendering.networkRequests.isEmpty, "\(rendering.networkRequests)")
+        let image = try PNGImage(rendering.screenshot)
+        #expect(image.width == 1200 && image.height == 2400)
+        #expect(image.luminanceVariance > 200, "a blank page has none: \(image.luminanceVariance)")
+        #expect(image.colorCount > 100, "\(image.colorCount) colours")
+        if let keep = ProcessInfo.processInfo.environment["DRIFTLINE_REPORT_SCREENSHOT"] {
+            try rendering.screenshot.write(to: URL(fileURLWithPath: keep))
+        }
+
+        // A phone's width lays the same page out without error.
+        let phone = try HeadlessBrowser.render(page, width: 390, height: 1600)
+        #expect(phone.consoleMessages.isEmpty && phone.networkRequests.isEmpty)
+    }
+
+    /// The checks above can fail: a page that reaches for the network is seen doing it (no CSP: a request;
+    /// the report's CSP: a console error), and a blank page has no variance.
+    @Test(.enabled(if: HeadlessBrowser.isAvailable))
+    func theBrowserChecksSeeARequestAConsoleErrorAndABlankPage() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("driftline-control-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let image = "<img src=\"https://example.invalid/pixel.png\" alt=\"\">"
+        let open = folder.appendingPathComponent("open.html")
+        try "<!DOCTYPE html><html><body><p>x</p>\(image)</body></html>".write(
+            to: open,
+            atomically: true,
+            encoding: .utf8
+        )
+        let locked = folder.appendingPathComponent("locked.html")
+        try """
+        <!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" \
+        content="\(RunReportRenderer.contentSecurityPolicy)"></head><body>\(image)</body></html>
+        """.write(to: locked, atomically: true, encoding: .utf8)
+        let blank = folder.appendingPathComponent("blank.html")
+        try "<!DOCTYPE html><html><body></body></html>".write(to: blank, atomically: true, encoding: .utf8)
+
+        #expect(
+            try HeadlessBrowser.render(open, width: 400, height: 300).networkRequests.contains {
+                $0.contains("example.invalid")
+            }
+        )
+        #expect(try !HeadlessBrowser.render(locked, width: 400, height: 300).consoleMessages.isEmpty)
+        #expect(try PNGImage(HeadlessBrowser.render(blank, width: 400, height: 300).screenshot).luminanceVariance < 1)
+    }
+}
