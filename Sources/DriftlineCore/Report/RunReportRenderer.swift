@@ -558,7 +558,7 @@ package enum RunReportRenderer {
         .event.worse{border-top-color:var(--bad)}
         .event.better{border-top-color:var(--good)}
         .event-body{display:flex;gap:14px;flex-wrap:wrap;align-items:flex-start}
-        .chart{flex:1 1 300px;max-width:380px;width:100%;height:auto}
+        .chart{flex:1 1 320px;max-width:560px;width:100%;height:auto}
         .win-base{fill:var(--base)}
         .win-cur{fill:var(--cur)}
         .win-label{font-size:10px;text-transform:uppercase;letter-spacing:.05em}
