@@ -58,6 +58,63 @@ struct RunReportTests {
         )
     }
 
+    /// What the alerts and deliver stages leave for the run's drift events: the high one notified and its
+    /// message dead-lettered, the others suppressed, and a silence in force whose reason carries the canary.
+    /// Written straight into the tables (as migration 0005 of the alerts part defines them; created here when
+    /// this database's schema predates it).
+    static func addAlerts(_ database: TestDatabase) throws {
+        if try database.scalar("SELECT to_regclass('driftline.alert_events') IS NULL") == "t" {
+            for statement in [
+                """
+                CREATE TABLE driftline.alert_events (alert_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                  drift_event_id bigint NOT NULL, rule_id text NOT NULL, customer_id text NOT NULL, payer text NOT NULL,
+                  cpt_group text NOT NULL, drift_type text NOT NULL, severity text NOT NULL, direction text NOT NULL,
+                  current_end date NOT NULL, status text NOT NULL, reason text, channels text[] NOT NULL DEFAULT '{}',
+                  run_id bigint)
+                """,
+                """
+                CREATE TABLE driftline.outbox (message_id text PRIMARY KEY, endpoint text NOT NULL,
+                  customer_id text NOT NULL, event_type text NOT NULL, alert_ids bigint[] NOT NULL, body text NOT NULL,
+                  status text NOT NULL DEFAULT 'pending')
+                """,
+                """
+                CREATE TABLE driftline.alert_silences (silence_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                  customer_id text, payer text, cpt_group text, drift_type text, direction text,
+                  starts_at timestamptz NOT NULL DEFAULT now(), ends_at timestamptz NOT NULL, reason text NOT NULL,
+                  created_by text NOT NULL, expired_at timestamptz)
+                """,
+                "GRANT SELECT ON driftline.alert_events, driftline.outbox, driftline.alert_silences TO driftline_loader",
+            ] {
+                _ = try database.rows(statement)
+            }
+        }
+        _ = try database.rows(
+            """
+            INSERT INTO driftline.alert_events (drift_event_id, rule_id, customer_id, payer, cpt_group, drift_type,
+                   severity, direction, current_end, status, reason, channels, run_id)
+            SELECT event_id, 'every-drift', customer_id, payer, cpt_group, drift_type, severity, direction, current_end,
+                   CASE WHEN drift_type = 'denial_rate' THEN 'notify' ELSE 'suppressed' END,
+                   CASE WHEN drift_type = 'denial_rate' THEN NULL ELSE 'below_severity' END,
+                   CASE WHEN drift_type = 'denial_rate' THEN '{default}'::text[] ELSE '{}' END, run_id
+              FROM driftline.drift_events ORDER BY event_id
+            """
+        )
+        _ = try database.rows(
+            """
+            INSERT INTO driftline.outbox (message_id, endpoint, customer_id, event_type, alert_ids, body, status)
+            SELECT 'msg_1', 'default', customer_id, 'drift.alert', array_agg(alert_id), '{}', 'dead'
+              FROM driftline.alert_events WHERE status = 'notify' GROUP BY customer_id
+            """
+        )
+        _ = try database.rows(
+            """
+            INSERT INTO driftline.alert_silences (customer_id, payer, ends_at, reason, created_by)
+            VALUES ('beta-care', 'UHC', now() + interval '7 days', $1, 'ops')
+            """,
+            ["renegotiation \(Claims.canary)"]
+        )
+    }
+
     @Test func theReportStageWritesOneSelfContainedPageWithTheDriftAsAChart() throws {
         let database = try TestDatabase()
         let workspace = try Workspace(stages: ["load", "drift", "report"])
@@ -113,6 +170,7 @@ struct RunReportTests {
         let result = try Self.runWithDrift(workspace, database)
         #expect(result.status == 0, result.summary)
 
+        try Self.addAlerts(database)
         let beta = try DriftlineProcess.run(
             ["report", "1", "--customer", "beta-care", "--output", "beta.html"],
             in: workspace.path,
@@ -122,7 +180,9 @@ struct RunReportTests {
         let page = try workspace.read("beta.html")
         #expect(page.contains("beta-care"))
         #expect(page.contains("b.csv"))
-        for other in ["acme-clinic", "a.csv", "AETNA · E&amp;M", "<svg class=\"chart\""] {
+        #expect(page.contains("<dt>silences in force</dt><dd>1</dd>"), "its own silence")
+        #expect(page.contains("<dt>notified</dt><dd>0</dd>") && page.contains("<dt>dead-lettered</dt><dd>0</dd>"))
+        for other in ["acme-clinic", "a.csv", "AETNA · E&amp;M", "<svg class=\"chart\"", "every-drift"] {
             #expect(!page.contains(other), "\(other)")
         }
         // The run-wide totals would count the other customer's rows: the page shows this customer's.
@@ -135,6 +195,7 @@ struct RunReportTests {
             databaseURL: database.url
         )
         #expect(acme.stdout.contains("<svg class=\"chart\"") && !acme.stdout.contains("beta-care"))
+        #expect(acme.stdout.contains("<dt>silences in force</dt><dd>0</dd>"), "not the other customer's silence")
 
         let unknown = try DriftlineProcess.run(
             ["report", "1", "--customer", "nobody"],
@@ -154,6 +215,20 @@ struct RunReportTests {
         #expect(result.status == 0, result.summary)
         let page = workspace.root.appendingPathComponent("reports/run-1.html")
         #expect(!(try String(contentsOf: page, encoding: .utf8)).contains(Claims.canary))
+
+        // With the alerts of the run's drift events.
+        try Self.addAlerts(database)
+        let report = try DriftlineProcess.run(
+            ["report", "1", "--output", "reports/run-1.html"],
+            in: workspace.path,
+            databaseURL: database.url
+        )
+        #expect(report.status == 0, report.summary)
+        let html = try String(contentsOf: page, encoding: .utf8)
+        #expect(html.contains("<dt>dead-lettered</dt><dd>1</dd>"), "\(html)")
+        #expect(html.contains("suppressed: below_severity"))
+        #expect(html.contains("<dt>silences in force</dt><dd>1</dd>"))
+        #expect(!html.contains(Claims.canary))
 
         let rendering = try HeadlessBrowser.render(page, width: 1200, height: 2400)
         #expect(rendering.consoleMessages.isEmpty, "\(rendering.consoleMessages)")
