@@ -10,7 +10,8 @@ import Glibc
 /// stop the database, or start a second process, while a run is provably mid-way.
 ///
 /// Points: `load.copy` (per row streamed to COPY), `load.before_commit`, `load.after_commit`
-/// (before the file is moved), `stage.after:<stage>` (after a stage's checkpoint), `report.write`.
+/// (before the file is moved), `stage.after:<stage>` (after a stage's checkpoint), `report.write`,
+/// `deliver.after_send` (a webhook sent, its attempt not yet recorded).
 package enum CrashPoint {
     private static let crash: (name: String, count: Int)? = spec("DRIFTLINE_CRASH_AT")
     /// `count` 0 means every hit.
