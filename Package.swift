@@ -32,7 +32,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        // PostgreSQL: libpq wrapper, COPY, migrations, embedded cluster, loader, checkpoints.
+        // PostgreSQL: libpq wrapper, COPY, migrations, loader, checkpoints.
         .target(
             name: "DriftlinePostgres",
             dependencies: [
@@ -41,6 +41,13 @@ let package = Package(
             ],
             resources: [.copy("Migrations")]
         ),
+        // Synthetic uploads for the demo, the benchmark and the tests (`driftline samples`).
+        .target(
+            name: "DriftlineSamples",
+            dependencies: ["DriftlineCore"]
+        ),
+        // The private PostgreSQL cluster under .driftline/ for development and the tests (`driftline db`).
+        .target(name: "DriftlineEmbedded"),
         // Stages, the checkpointed runner, locks: the pipeline itself.
         .target(
             name: "DriftlinePipeline",
@@ -54,7 +61,7 @@ let package = Package(
         .target(
             name: "DriftlineDelivery",
             dependencies: [
-                "DriftlineCore", "DriftlinePostgres",
+                "DriftlineCore", "DriftlinePostgres", "DriftlinePipeline",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -66,24 +73,42 @@ let package = Package(
         .executableTarget(
             name: "driftline",
             dependencies: [
-                "DriftlineCore", "DriftlinePostgres", "DriftlinePipeline", "DriftlineDelivery",
+                "DriftlineCore", "DriftlinePostgres", "DriftlinePipeline", "DriftlineDelivery", "DriftlineSamples",
+                "DriftlineEmbedded",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
             name: "DriftlineTestSupport",
-            dependencies: ["DriftlineCore", "DriftlinePostgres", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "DriftlineCore", "DriftlinePostgres", "DriftlinePipeline",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/DriftlineTestSupport"
         ),
         .testTarget(
             name: "DriftlineCoreTests",
-            dependencies: ["DriftlineCore", "DriftlineTestSupport"]
+            dependencies: ["DriftlineCore", "DriftlineSamples", "DriftlineTestSupport"]
+        ),
+        // The runner with an in-memory checkpoint store and test stages: no database.
+        .testTarget(
+            name: "DriftlinePipelineTests",
+            dependencies: [
+                "DriftlineCore", "DriftlinePipeline", "DriftlineTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The command line's own logic (exit codes), no database.
+        .testTarget(
+            name: "DriftlineCLITests",
+            dependencies: ["driftline", "DriftlinePipeline"]
         ),
         .testTarget(
             name: "DriftlineIntegrationTests",
             dependencies: [
-                "DriftlineCore", "DriftlinePostgres", "DriftlinePipeline", "DriftlineDelivery", "DriftlineTestSupport",
+                "DriftlineCore", "DriftlinePostgres", "DriftlinePipeline", "DriftlineDelivery", "DriftlineEmbedded",
+                "DriftlineTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -9,6 +9,11 @@
 #                merge into driftline.claims, upload bookkeeping, report stage.
 #      Both start from an empty table (TRUNCATE + CHECKPOINT, untimed). Wall time of each run; peak RSS
 #      of driftline (`/usr/bin/time -f %M`). Median of BENCH_RUNS runs each.
+#   1b. A customer's own export format (issue 9): the BENCH_MAPPED_ROWS file in the realistic style
+#      (`samples generate --style realistic`: payer aliases, 0.00 on pending claims) against the same
+#      claims in the mapped style (`--style mapped`: Windows-1252, '|', the customer's header names,
+#      MM/DD/YYYY dates, $1,234.50 amounts, read through pipelines/profiles/<customer>.yaml), both through
+#      `driftline run`, alternately. Target: mapped within 10% of the plain file's rows/s.
 #   2. Validation throughput (issue 3): `driftline validate` on the BENCH_VALIDATE_ROWS file with a 10-rule
 #      set and a 1,000-rule set (25 payers x 150 CPT codes, each row in scope of 10 rules), alternately,
 #      BENCH_VALIDATE_RUNS times each. Reported as the fastest run (the one least disturbed by neighbours on
@@ -16,7 +21,7 @@
 #
 # Environment: DATABASE_URL (required; the Makefile sets it), BENCH_RUNS (3), BENCH_ROWS ("1000000 4000000"; "" = none),
 # BENCH_VALIDATE_RUNS (7),
-# BENCH_VALIDATE_ROWS (1000000), BENCH_SEED (7), DRIFTLINE_BIN (.build/release/driftline),
+# BENCH_VALIDATE_ROWS (1000000), BENCH_MAPPED_ROWS (1000000; "" = none), BENCH_SEED (7), DRIFTLINE_BIN (.build/release/driftline),
 # BENCH_KEEP=1 keeps the generated files under bench-out/work.
 #
 # WARNING: TRUNCATEs driftline.claims, uploads, inbox_files, rejects and upload_findings before every
@@ -32,6 +37,7 @@ RUNS=${BENCH_RUNS:-3}
 VALIDATE_RUNS=${BENCH_VALIDATE_RUNS:-7}
 ROWS_LIST=${BENCH_ROWS-"1000000 4000000"}  # BENCH_ROWS="" = validation only
 VALIDATE_ROWS=${BENCH_VALIDATE_ROWS:-1000000}
+MAPPED_ROWS=${BENCH_MAPPED_ROWS-1000000}
 SEED=${BENCH_SEED:-7}
 AS_OF=2026-11-21
 OUT=$ROOT/bench-out
@@ -100,16 +106,17 @@ sed -E "s|^rules:[[:space:]]*[^#]*|rules: $ROOT/rules   |; s|^settle_seconds:[[:
 grep -q "^rules: $ROOT/rules" "$WS/bench.yaml" || die "could not point $WS/bench.yaml at $ROOT/rules"
 
 # Rule sets for the validation benchmark.
-python3 "$ROOT/scripts/bench/gen_rules.py" "$ROOT/Sources/DriftlineCore/Samples/SampleCatalog.swift" \
+python3 "$ROOT/scripts/bench/gen_rules.py" "$ROOT/Sources/DriftlineSamples/SampleCatalog.swift" \
     "$ROOT/rules" "$WORK/rules" >&2
 
-generate() { # rows -> prints the path of the generated file
-    local rows=$1 dir=$WORK/data-$1
+generate() { # rows [style] -> prints the path of the generated file
+    local rows=$1 style=${2:-canonical} dir=$WORK/data-$1-${2:-canonical}
     if [[ ! -d $dir ]]; then
-        "$BIN" samples generate --out "$dir" --rows "$rows" --customers 1 --seed "$SEED" --as-of "$AS_OF" >&2
+        "$BIN" samples generate --out "$dir" --rows "$rows" --customers 1 --seed "$SEED" --as-of "$AS_OF" \
+            --style "$style" >&2
     fi
-    local files=("$dir"/*/claims-"$SEED".csv)
-    [[ ${#files[@]} == 1 && -f ${files[0]} ]] || die "expected one $dir/<customer>/claims-$SEED.csv"
+    local files=("$dir"/*/claims-"$SEED".*)
+    [[ ${#files[@]} == 1 && -f ${files[0]} ]] || die "expected one $dir/<customer>/claims-$SEED.*"
     echo "${files[0]}"
 }
 
@@ -137,8 +144,8 @@ run_psql() { # file rows run
         "$status" >>"$RAW"
 }
 
-run_driftline() { # file rows run
-    local file=$1 rows=$2 run=$3 customer
+run_driftline() { # file rows run [label]
+    local file=$1 rows=$2 run=$3 label=${4:-driftline} customer
     customer=$(basename "$(dirname "$file")")
     reset_claims
     sql "CHECKPOINT" >/dev/null
@@ -164,7 +171,7 @@ run_driftline() { # file rows run
     local loaded
     loaded=$(sql "SELECT count(*) FROM driftline.claims")
     [[ $loaded == "$rows" ]] || note "driftline run $run: driftline.claims holds $loaded rows, expected $rows"
-    printf 'driftline\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rows" "$run" \
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$rows" "$run" \
         "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')" "$rss" "$status" "$(cpu_of "$WORK/time.out")" >>"$RAW"
 }
 
@@ -208,8 +215,25 @@ for rows in $ROWS_LIST; do
         validated=1
         validate_runs "$file" "$rows"
     fi
-    [[ ${BENCH_KEEP:-} == 1 ]] || rm -rf "$WORK/data-$rows"
+    [[ ${BENCH_KEEP:-} == 1 ]] || rm -rf "$WORK/data-$rows-canonical"
 done
+
+if [[ -n $MAPPED_ROWS ]]; then
+    plain=$(generate "$MAPPED_ROWS" realistic)
+    mapped=$(generate "$MAPPED_ROWS" mapped)
+    profile=$(dirname "$(dirname "$mapped")")/profiles/$(basename "$(dirname "$mapped")").yaml
+    SIZE[plain]=$(stat -c %s "$plain")
+    SIZE[mapped]=$(stat -c %s "$mapped")
+    note "mapped export: $MAPPED_ROWS rows, realistic .csv vs Windows-1252 '|' .psv, $RUNS runs each, alternating"
+    for ((run = 1; run <= RUNS; run++)); do
+        rm -rf "$WS/profiles"
+        run_driftline "$plain" "$MAPPED_ROWS" "$run" plain
+        mkdir -p "$WS/profiles" && cp "$profile" "$WS/profiles/"
+        run_driftline "$mapped" "$MAPPED_ROWS" "$run" mapped
+        note "  run $run: plain $(raw plain "$MAPPED_ROWS" 4 | tail -1)s, mapped $(raw mapped "$MAPPED_ROWS" 4 | tail -1)s"
+    done
+    rm -rf "$WS/profiles"
+fi
 if [[ -z $validated ]]; then
     file=$(generate "$VALIDATE_ROWS")
     SIZE[$VALIDATE_ROWS]=$(stat -c %s "$file")
@@ -244,6 +268,20 @@ sql "DROP SCHEMA bench CASCADE" >/dev/null
     echo "  ratio = driftline rows/s ÷ psql rows/s (target ≥ 0.70); peak RSS = the largest of the driftline runs;"
     echo "  dl CPU s = user+sys of the driftline process (the rest of its wall time is PostgreSQL working)"
     echo
+    if [[ -n $MAPPED_ROWS ]]; then
+        echo "A customer's own format: driftline run, realistic .csv vs the same claims mapped (Windows-1252, '|', US formats)"
+        printf '%-7s %9s %8s | %9s %12s %8s | %12s\n' file rows MB "median s" "rows/s" "MB/s" "peak RSS"
+        for what in plain mapped; do
+            awk -v w="$what" -v r="$MAPPED_ROWS" -v b="${SIZE[$what]}" -v s="$(raw "$what" "$MAPPED_ROWS" 4 | median)" \
+                -v rss="$(raw "$what" "$MAPPED_ROWS" 5 | sort -g | tail -1)" 'BEGIN {
+                printf "%-7s %9d %8.1f | %9.2f %12.0f %8.1f | %8.1f MiB\n", w, r, b/1e6, s, r/s, b/1e6/s, rss/1024
+            }'
+        done
+        awk -v p="$(raw plain "$MAPPED_ROWS" 4 | median)" -v m="$(raw mapped "$MAPPED_ROWS" 4 | median)" 'BEGIN {
+            printf "  mapped rows/s = %.2f x plain (target >= 0.90: %s)\n", p / m, (p / m >= 0.9 ? "ok" : "BELOW")
+        }'
+        echo
+    fi
     echo "Validation: driftline validate --format json --output /dev/null, $VALIDATE_ROWS rows, $VALIDATE_RUNS runs each"
     printf '%-6s | %8s %8s %10s | %9s %8s | %12s | %7s %9s\n' rules "best s" "MB/s" "rows/s" "median s" "MB/s" "peak RSS" "CPU s" "CPU MB/s"
     for set in 10 1000; do

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DriftlineEmbedded
 import DriftlinePostgres
 import Foundation
 

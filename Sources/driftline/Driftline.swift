@@ -1,5 +1,6 @@
 import ArgumentParser
 import DriftlineCore
+import DriftlineEmbedded
 import DriftlinePipeline
 import DriftlinePostgres
 import Foundation
@@ -51,14 +52,6 @@ enum Database {
             autostart: autostart
         )
     }
-}
-
-/// Prints a safe message and exits with a sysexits code.
-func finish(_ result: RunResult) throws -> Never {
-    if let message = result.message, result.status != .ok {
-        FileHandle.standardError.write(Data("driftline: \(message)\n".utf8))
-    }
-    throw ExitCode(result.status.rawValue)
 }
 
 func parseDate(_ text: String?) throws -> Int32 {

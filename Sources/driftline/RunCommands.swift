@@ -5,7 +5,7 @@ import DriftlinePostgres
 import Foundation
 import Logging
 
-struct RunCommand: ParsableCommand {
+struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run a pipeline over the inbox (a new run)."
@@ -31,14 +31,18 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var logging: LoggingOptions
 
-    func run() throws {
+    func run() async throws {
         let logger = logging.makeLogger()
         var config: PipelineConfig
-        do { config = try PipelineConfig.load(path: pipeline) } catch {
+        do { config = try StageRegistry.standard.loadPipeline(path: pipeline) } catch {
             try finish(
-                RunResult(runID: nil, status: .configuration, message: SafeMessage(trusted: error.description)),
+                RunOutcome(
+                    runID: nil,
+                    status: .failed(.configuration),
+                    message: SafeMessage(trusted: error.description)
+                ),
                 logging,
-                logged: false
+                fromRunner: false
             )
         }
         if let inbox { config.inbox = inbox }
@@ -52,13 +56,14 @@ struct RunCommand: ParsableCommand {
         options.worker = worker
         options.waitSeconds = wait
         options.showProgress = true
-        let result = PipelineRunner(databaseURL: url, logger: logger, options: options).run(config: config, asOf: day)
-        printSummary(result)
-        try finish(result, logging, logged: true)
+        let outcome = await PipelineRunner(databaseURL: url, logger: logger, options: options)
+            .run(config: config, asOf: day)
+        printSummary(outcome)
+        try finish(outcome, logging, fromRunner: true)
     }
 }
 
-struct ResumeCommand: ParsableCommand {
+struct ResumeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resume",
         abstract: "Continue a failed or killed run from its first unfinished stage."
@@ -68,20 +73,19 @@ struct ResumeCommand: ParsableCommand {
     @Option(help: "Wait up to SECONDS for the pipeline lock.") var wait: Double = 0
     @OptionGroup var logging: LoggingOptions
 
-    func run() throws {
+    func run() async throws {
         var options = PipelineRunner.Options()
         options.waitSeconds = wait
         options.showProgress = true
         let url = try databaseURL(logging)
-        let result = PipelineRunner(databaseURL: url, logger: logging.makeLogger(), options: options).resume(
-            runID: runID
-        )
-        printSummary(result)
-        try finish(result, logging, logged: true)
+        let outcome = await PipelineRunner(databaseURL: url, logger: logging.makeLogger(), options: options)
+            .resume(runID: runID)
+        printSummary(outcome)
+        try finish(outcome, logging, fromRunner: true)
     }
 }
 
-struct RerunCommand: ParsableCommand {
+struct RerunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rerun",
         abstract: "Run one stage of an earlier run again."
@@ -93,14 +97,14 @@ struct RerunCommand: ParsableCommand {
     @Option(help: "Wait up to SECONDS for the pipeline lock.") var wait: Double = 0
     @OptionGroup var logging: LoggingOptions
 
-    func run() throws {
+    func run() async throws {
         var options = PipelineRunner.Options()
         options.waitSeconds = wait
         let url = try databaseURL(logging)
-        let result = PipelineRunner(databaseURL: url, logger: logging.makeLogger(), options: options)
+        let outcome = await PipelineRunner(databaseURL: url, logger: logging.makeLogger(), options: options)
             .rerun(runID: runID, stage: stage, downstream: downstream)
-        printSummary(result)
-        try finish(result, logging, logged: true)
+        printSummary(outcome)
+        try finish(outcome, logging, fromRunner: true)
     }
 }
 
@@ -108,36 +112,47 @@ struct RerunCommand: ParsableCommand {
 func databaseURL(_ logging: LoggingOptions) throws -> String {
     do { return try Database.url() } catch {
         try finish(
-            RunResult(runID: nil, status: .databaseUnavailable, message: SafeMessage(trusted: "\(error)")),
+            RunOutcome(runID: nil, status: .failed(.databaseUnavailable), message: SafeMessage(trusted: "\(error)")),
             logging,
-            logged: false
+            fromRunner: false
         )
     }
 }
 
-/// Ends a run command with the result's exit code. The failure message goes to stderr as a plain
-/// `driftline: …` line, except with `--log-format json`, where stderr holds only JSON events: there the
-/// runner already logged it (`logged`), or it is logged here.
-func finish(_ result: RunResult, _ logging: LoggingOptions, logged: Bool) throws -> Never {
-    guard logging.format == .json, result.status != .ok else { try finish(result) }
-    if !logged, let message = result.message {
-        logging.makeLogger().error(
-            "run failed",
-            metadata: ["error": .safe(SafeText(message.description)), "exit": .safe(result.status)]
-        )
+/// Ends a run command with the exit code of its outcome.
+///
+/// The end of a run the runner started is an event (`run finished` with the summary counters, or
+/// `run failed`); a failure's message also goes to stderr as a plain `driftline: …` line, except with
+/// `--log-format json`, where stderr holds only JSON events (a failure before the runner started is
+/// then logged as an event too).
+func finish(_ outcome: RunOutcome, _ logging: LoggingOptions, fromRunner: Bool) throws -> Never {
+    let status = ExitStatus(outcome.status)
+    var logger = logging.makeLogger()
+    if let runID = outcome.runID { logger[metadataKey: "run"] = .safe(runID) }
+    if let pipeline = outcome.pipeline { logger[metadataKey: "pipeline"] = .safe(SafeText(pipeline)) }
+    if case .finished(let verdict) = outcome.status {
+        var metadata: Logger.Metadata = ["status": .safe(verdict), "exit": .safe(status)]
+        for (key, value) in outcome.summary {
+            metadata[key.replacingOccurrences(of: "_", with: ".")] = .safe(value)
+        }
+        metadata["duration_ms"] = .safe(Int(outcome.durationSeconds * 1000))
+        logger.notice("run finished", metadata: metadata)
+        throw ExitCode(status.rawValue)
     }
-    throw ExitCode(result.status.rawValue)
+    let message = outcome.message ?? "failed"
+    if fromRunner || logging.format == .json {
+        logger.error("run failed", metadata: ["error": .safe(message), "exit": .safe(status)])
+    }
+    if logging.format != .json {
+        FileHandle.standardError.write(Data("driftline: \(message)\n".utf8))
+    }
+    throw ExitCode(status.rawValue)
 }
 
-/// The one-line summary on stdout, for people and scripts.
-func printSummary(_ result: RunResult) {
-    let summary = result.summary
-    var line = "run \(result.runID.map(String.init) ?? "-"): exit \(result.status.rawValue)"
-    if !summary.isEmpty {
-        line += ", files loaded \(summary["files_loaded"] ?? 0), rejected \(summary["files_rejected"] ?? 0)"
-        if let left = summary["files_left"], left > 0 { line += ", left in the inbox \(left)" }
-        line +=
-            ", rows read \(summary["rows_read"] ?? 0), loaded \(summary["rows_loaded"] ?? 0), rejected \(summary["rows_rejected"] ?? 0)"
-    }
-    print(line)
+/// The one-line summary on stdout, for people and scripts: the run, its exit code, each stage's words.
+func printSummary(_ outcome: RunOutcome) {
+    let line =
+        ["run \(outcome.runID.map(String.init) ?? "-"): exit \(ExitStatus(outcome.status).rawValue)"]
+        + outcome.headlines.map(\.description)
+    print(line.joined(separator: ", "))
 }

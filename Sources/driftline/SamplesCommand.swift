@@ -1,5 +1,6 @@
 import ArgumentParser
 import DriftlineCore
+import DriftlineSamples
 import Foundation
 
 struct SamplesCommand: ParsableCommand {

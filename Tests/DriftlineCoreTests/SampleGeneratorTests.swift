@@ -1,4 +1,5 @@
 import DriftlineCore
+import DriftlineSamples
 import Foundation
 import Testing
 

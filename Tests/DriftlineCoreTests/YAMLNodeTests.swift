@@ -113,7 +113,7 @@ struct YAMLNodeTests {
     func shippedPipeline() throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../pipelines/nightly.yaml").standardizedFileURL.path
-        let config = try PipelineConfig.load(path: path)
+        let config = try PipelineConfig.load(path: path, knownStages: ["load", "report"])
         #expect(config.name == "nightly")
         #expect(config.settleSeconds == 60)
         #expect(config.maxRejectRate == 0.05)
@@ -125,7 +125,11 @@ struct YAMLNodeTests {
     func pipelineErrors() throws {
         let typo = try #require(
             configError { () throws(ConfigError) in
-                _ = try PipelineConfig.parse("name: n\nsetle_seconds: 5\nstages: [load]\n", file: "p.yaml")
+                _ = try PipelineConfig.parse(
+                    "name: n\nsetle_seconds: 5\nstages: [load]\n",
+                    file: "p.yaml",
+                    knownStages: ["load"]
+                )
             }
         )
         #expect(typo.line == 2)
@@ -133,25 +137,35 @@ struct YAMLNodeTests {
 
         let wrongType = try #require(
             configError { () throws(ConfigError) in
-                _ = try PipelineConfig.parse("name: n\nmax_reject_rate: lots\nstages: [load]\n", file: "p.yaml")
+                _ = try PipelineConfig.parse(
+                    "name: n\nmax_reject_rate: lots\nstages: [load]\n",
+                    file: "p.yaml",
+                    knownStages: ["load"]
+                )
             }
         )
         #expect(wrongType.line == 2)
         #expect(wrongType.description.contains("'max_reject_rate' must be a number"))
 
         let missing = try #require(
-            configError { () throws(ConfigError) in _ = try PipelineConfig.parse("name: n\n", file: "p.yaml") }
+            configError { () throws(ConfigError) in
+                _ = try PipelineConfig.parse("name: n\n", file: "p.yaml", knownStages: ["load"])
+            }
         )
         #expect(missing.description.contains("needs 'stages'"))
 
         let stagesNotList = try #require(
             configError { () throws(ConfigError) in
-                _ = try PipelineConfig.parse("name: n\nstages: load\n", file: "p.yaml")
+                _ = try PipelineConfig.parse("name: n\nstages: load\n", file: "p.yaml", knownStages: ["load"])
             }
         )
         #expect(stagesNotList.line == 2)
 
-        let config = try PipelineConfig.parse("name: n\nmetrics_dir: ~\nstages: [load]\n", file: "p.yaml")
+        let config = try PipelineConfig.parse(
+            "name: n\nmetrics_dir: ~\nstages: [load]\n",
+            file: "p.yaml",
+            knownStages: ["load"]
+        )
         #expect(config.metricsDirectory == nil)
     }
 

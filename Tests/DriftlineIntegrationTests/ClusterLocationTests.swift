@@ -1,4 +1,4 @@
-import DriftlinePostgres
+import DriftlineEmbedded
 import DriftlineTestSupport
 import Foundation
 import Testing

@@ -1,3 +1,4 @@
+import DriftlineEmbedded
 import DriftlinePostgres
 import Foundation
 import Testing

@@ -18,7 +18,7 @@ struct LoadHarness {
 
     var config: PipelineConfig {
         get throws {
-            var config = try PipelineConfig.load(
+            var config = try StageRegistry.standard.loadPipeline(
                 path: workspace.root.appendingPathComponent("pipelines/nightly.yaml").path
             )
             for keyPath in [\PipelineConfig.inbox, \.archive, \.rejected, \.rules] {
@@ -29,8 +29,8 @@ struct LoadHarness {
         }
     }
 
-    func run(asOf: String = "2026-11-21") throws -> RunResult {
-        PipelineRunner(databaseURL: database.url, logger: logs.logger())
+    func run(asOf: String = "2026-11-21") async throws -> RunOutcome {
+        await PipelineRunner(databaseURL: database.url, logger: logs.logger())
             .run(config: try config, asOf: CivilDate.parse(asOf)!)
     }
 
@@ -64,7 +64,7 @@ struct LoadHarness {
 
 @Suite(.serialized, .enabled(if: TestDatabase.isAvailable))
 struct LoadTests {
-    @Test func loadsAWholeInboxAndFilesItAway() throws {
+    @Test func loadsAWholeInboxAndFilesItAway() async throws {
         let harness = try LoadHarness()
         try harness.workspace.drop(Claims.file(rows: 40), customer: "acme-clinic", name: "a.csv")
         try harness.workspace.drop(
@@ -75,7 +75,7 @@ struct LoadTests {
         let zst = try compress(Claims.file(rows: 10, customer: "acme-clinic", startingAt: 100))
         try harness.workspace.drop(zst, customer: "acme-clinic", name: "c.csv.zst")
 
-        let result = try harness.run()
+        let result = try await harness.run()
         #expect(result.status == .ok)
         #expect(result.summary["rows_loaded"] == 75)
         #expect(try harness.database.int("SELECT count(*) FROM driftline.claims") == 75)
@@ -103,12 +103,12 @@ struct LoadTests {
         #expect(try !harness.allText().contains(Claims.canary))
     }
 
-    @Test func theSameFileDroppedAgainLoadsNothingTwice() throws {
+    @Test func theSameFileDroppedAgainLoadsNothingTwice() async throws {
         let harness = try LoadHarness()
         try harness.workspace.drop(Claims.file(rows: 5), customer: "acme-clinic", name: "a.csv")
-        #expect(try harness.run().status == .ok)
+        #expect(try await harness.run().status == .ok)
         try harness.workspace.drop(Claims.file(rows: 5), customer: "acme-clinic", name: "a-again.csv")
-        let second = try harness.run()
+        let second = try await harness.run()
         #expect(second.status == .ok)
         #expect(try harness.database.int("SELECT count(*) FROM driftline.uploads") == 1)
         #expect(try harness.database.int("SELECT count(*) FROM driftline.claims") == 5)
@@ -116,14 +116,14 @@ struct LoadTests {
         #expect(harness.logs.text.contains("upload already processed"))
     }
 
-    @Test func aResentClaimUpdatesTheStoredOne() throws {
+    @Test func aResentClaimUpdatesTheStoredOne() async throws {
         let harness = try LoadHarness()
         let pending = Claims.row(1, outcome: "pending", decided: "", allowed: "", paid: "")
         try harness.workspace.drop(Claims.header + "\n" + pending + "\n", customer: "acme-clinic", name: "a.csv")
-        #expect(try harness.run().status == .ok)
+        #expect(try await harness.run().status == .ok)
         #expect(try harness.database.scalar("SELECT outcome FROM driftline.claims") == "pending")
         try harness.workspace.drop(Claims.header + "\n" + Claims.row(1) + "\n", customer: "acme-clinic", name: "b.csv")
-        #expect(try harness.run().status == .ok)
+        #expect(try await harness.run().status == .ok)
         #expect(
             try harness.database.scalar("SELECT outcome || ' ' || decided_date FROM driftline.claims")
                 == "paid 2026-05-20"
@@ -134,15 +134,15 @@ struct LoadTests {
     /// Unique violations (a resend, a repeated claim id) make the server log an error: with the
     /// embedded cluster's settings it must not quote the key.
     @Test(.enabled(if: FileManager.default.fileExists(atPath: LoadTests.serverLog)))
-    func theServerLogNeverQuotesValues() throws {
+    func theServerLogNeverQuotesValues() async throws {
         let before =
             (try? FileManager.default.attributesOfItem(atPath: Self.serverLog)[.size] as? NSNumber)?.intValue ?? 0
         let harness = try LoadHarness(maxRejectRate: 0.5)
         try harness.workspace.drop(Claims.file(rows: 3), customer: "acme-clinic", name: "a.csv")
-        #expect(try harness.run().status == .ok)
+        #expect(try await harness.run().status == .ok)
         let resend = [Claims.header, Claims.row(1, outcome: "denied", denial: "CO-97"), Claims.row(9), Claims.row(9)]
         try harness.workspace.drop(resend.joined(separator: "\n") + "\n", customer: "acme-clinic", name: "b.csv")
-        #expect(try harness.run().status == .ok)
+        #expect(try await harness.run().status == .ok)
         let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: Self.serverLog))
         try handle.seek(toOffset: UInt64(before))
         let appended = String(decoding: try handle.readToEnd() ?? Data(), as: UTF8.self)
@@ -152,7 +152,7 @@ struct LoadTests {
 
     static let serverLog = Workspace.repositoryRoot.appendingPathComponent(".driftline/postgres.log").path
 
-    @Test func rowsOfAnotherCustomerAreRejectedByTheTenantGuard() throws {
+    @Test func rowsOfAnotherCustomerAreRejectedByTheTenantGuard() async throws {
         let harness = try LoadHarness(maxRejectRate: 0.5)
         let rows = (1...4).map { Claims.row($0) } + [Claims.row(5, customer: "northside-group")]
         try harness.workspace.drop(
@@ -160,7 +160,7 @@ struct LoadTests {
             customer: "acme-clinic",
             name: "a.csv"
         )
-        #expect(try harness.run().status == .ok)
+        #expect(try await harness.run().status == .ok)
         #expect(
             try harness.database.int("SELECT count(*) FROM driftline.claims WHERE customer_id = 'northside-group'") == 0
         )
@@ -171,7 +171,7 @@ struct LoadTests {
         #expect(report.contains(Claims.row(5, customer: "northside-group")))  // the analyst's copy keeps the line
     }
 
-    @Test func tooManyRejectedRowsRejectTheWholeFile() throws {
+    @Test func tooManyRejectedRowsRejectTheWholeFile() async throws {
         let harness = try LoadHarness()
         let rows = (1...10).map { Claims.row($0, billed: $0 <= 2 ? "-1.00" : "180.00") }
         try harness.workspace.drop(
@@ -179,8 +179,8 @@ struct LoadTests {
             customer: "acme-clinic",
             name: "a.csv"
         )
-        let result = try harness.run()
-        #expect(result.status == .dataRejected)
+        let result = try await harness.run()
+        #expect(result.status == .finished(.dataRejected))
         #expect(try harness.database.int("SELECT count(*) FROM driftline.claims") == 0)
         let upload = try harness.upload("a.csv")
         #expect(upload["status"] == "rejected")
@@ -203,7 +203,7 @@ struct LoadTests {
         )
     }
 
-    @Test func aRepeatedClaimIDIsRejectedOnItsLaterLines() throws {
+    @Test func aRepeatedClaimIDIsRejectedOnItsLaterLines() async throws {
         let harness = try LoadHarness(maxRejectRate: 0.5)
         let rows = [Claims.row(1), Claims.row(2), Claims.row(1), Claims.row(3), Claims.row(1)]
         try harness.workspace.drop(
@@ -211,7 +211,7 @@ struct LoadTests {
             customer: "acme-clinic",
             name: "a.csv"
         )
-        #expect(try harness.run().status == .ok)
+        #expect(try await harness.run().status == .ok)
         #expect(try harness.database.int("SELECT count(*) FROM driftline.claims") == 3)
         #expect(try harness.database.scalar("SELECT line_no FROM driftline.claims WHERE claim_id LIKE 'C1-%'") == "2")
         let lines = try harness.database.rows("SELECT line_no::text FROM driftline.rejects ORDER BY line_no").map {
@@ -224,11 +224,11 @@ struct LoadTests {
         #expect(try harness.upload("a.csv")["rejected"] == "2")
     }
 
-    @Test func anUnknownColumnIsNeverLoadedAndIsReported() throws {
+    @Test func anUnknownColumnIsNeverLoadedAndIsReported() async throws {
         let harness = try LoadHarness()
         let text = Claims.header + ",ssn\n" + Claims.row(1) + ",123-45-6789\n"
         try harness.workspace.drop(text, customer: "acme-clinic", name: "a.csv")
-        #expect(try harness.run().status == .ok)
+        #expect(try await harness.run().status == .ok)
         // Named by position: a header name the format does not know may be a value (a headerless file).
         #expect(try harness.database.scalar("SELECT unknown_columns::text FROM driftline.uploads") == "{15}")
         #expect(harness.logs.text.contains("columns.ignored=\"1 unknown column at position 15\""))
@@ -236,7 +236,7 @@ struct LoadTests {
         #expect(!harness.logs.text.contains("123-45-6789"))
     }
 
-    @Test func filesStillBeingWrittenAreLeftAlone() throws {
+    @Test func filesStillBeingWrittenAreLeftAlone() async throws {
         let harness = try LoadHarness()
         try harness.workspace.drop(Claims.file(rows: 2), customer: "acme-clinic", name: "a.csv.part")
         try harness.workspace.drop(Claims.file(rows: 2), customer: "acme-clinic", name: ".hidden.csv")
@@ -244,14 +244,14 @@ struct LoadTests {
         try FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: fresh)
         var config = try harness.config
         config.settleSeconds = 600
-        let result = PipelineRunner(databaseURL: harness.database.url, logger: harness.logs.logger())
+        let result = await PipelineRunner(databaseURL: harness.database.url, logger: harness.logs.logger())
             .run(config: config, asOf: CivilDate.parse("2026-11-21")!)
         #expect(result.status == .ok)
         #expect(try harness.database.int("SELECT count(*) FROM driftline.uploads") == 0)
         #expect(harness.workspace.files(in: "inbox").count == 3)
     }
 
-    @Test func aMalformedRulesFileStopsTheRunBeforeAnyFileIsTouched() throws {
+    @Test func aMalformedRulesFileStopsTheRunBeforeAnyFileIsTouched() async throws {
         let harness = try LoadHarness()
         try harness.workspace.drop(Claims.file(rows: 3), customer: "acme-clinic", name: "a.csv")
         let broken = """
@@ -268,8 +268,8 @@ struct LoadTests {
             atomically: true,
             encoding: .utf8
         )
-        let result = try harness.run()
-        #expect(result.status == .configuration)
+        let result = try await harness.run()
+        #expect(result.status == .failed(.configuration))
         let message = result.message?.description ?? ""
         #expect(message.contains("zz-broken.yaml:5") && message.contains("broken-pattern"), "\(message)")
         #expect(harness.workspace.files(in: "inbox") == ["acme-clinic/a.csv"])
@@ -277,7 +277,7 @@ struct LoadTests {
     }
 
     /// Every bad input of the issue: reported with file and line, the run goes on, nothing lost.
-    @Test func badInputsAreReportedAndTheRunGoesOn() throws {
+    @Test func badInputsAreReportedAndTheRunGoesOn() async throws {
         let harness = try LoadHarness(maxRejectRate: 0.2)
         let good = Claims.file(rows: 3)
         let ws = harness.workspace
@@ -323,8 +323,8 @@ struct LoadTests {
         )
         try ws.drop(good, customer: "acme-clinic", name: "good.csv")
 
-        let result = try harness.run()
-        #expect(result.status == .dataRejected)
+        let result = try await harness.run()
+        #expect(result.status == .finished(.dataRejected))
         #expect(try harness.upload("good.csv")["status"] == "loaded")
         #expect(try harness.upload("empty.csv")["error"] == "empty_file")
         #expect(try harness.upload("header-only.csv")["error"] == "header_only")

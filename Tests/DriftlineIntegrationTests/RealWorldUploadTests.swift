@@ -1,5 +1,6 @@
 import DriftlineCore
 import DriftlinePipeline
+import DriftlineSamples
 import DriftlineTestSupport
 import Foundation
 import Testing
@@ -41,10 +42,10 @@ struct RealWorldUploadTests {
           FROM driftline.claims ORDER BY customer_id, claim_id
         """
 
-    @Test func aRealisticExportLoadsWithZeroFindingsAndOneCanonicalIDPerPayer() throws {
+    @Test func aRealisticExportLoadsWithZeroFindingsAndOneCanonicalIDPerPayer() async throws {
         let harness = try LoadHarness()
         try Self.drop(style: .realistic, rows: 6_000, seed: 41, into: harness)
-        let result = try harness.run()
+        let result = try await harness.run()
         #expect(result.status == .ok)
         #expect(result.summary["rows_read"] == 6_000)
         #expect(result.summary["rows_loaded"] == 6_000)
@@ -77,15 +78,15 @@ struct RealWorldUploadTests {
         )
     }
 
-    @Test func aMappedWindows1252PipeFileLoadsTheSameClaimsAsItsCanonicalTwin() throws {
+    @Test func aMappedWindows1252PipeFileLoadsTheSameClaimsAsItsCanonicalTwin() async throws {
         let plain = try LoadHarness()
         try Self.drop(style: .realistic, rows: 3_000, seed: 5, into: plain)
-        #expect(try plain.run().status == .ok)
+        #expect(try await plain.run().status == .ok)
         let mapped = try LoadHarness()
         try Self.drop(style: .mapped, rows: 3_000, seed: 5, into: mapped)
         let inbox = mapped.workspace.files(in: "inbox")
         #expect(inbox.allSatisfy { $0.hasSuffix(".psv") }, "\(inbox)")
-        #expect(try mapped.run().status == .ok)
+        #expect(try await mapped.run().status == .ok)
 
         let expected = try plain.database.rows(Self.claimsQuery)
         let loaded = try mapped.database.rows(Self.claimsQuery)
@@ -98,7 +99,7 @@ struct RealWorldUploadTests {
         )
     }
 
-    @Test func bytesInvalidInTheDeclaredEncodingRejectTheRowNamingLineAndColumn() throws {
+    @Test func bytesInvalidInTheDeclaredEncodingRejectTheRowNamingLineAndColumn() async throws {
         let harness = try LoadHarness(maxRejectRate: 0.5)
         try FileManager.default.createDirectory(
             at: harness.workspace.root.appendingPathComponent("pipelines/profiles"),
@@ -116,14 +117,14 @@ struct RealWorldUploadTests {
         }
         bytes += row(2, payer: 0x81) + row(3, payer: 0xE9)
         try harness.workspace.drop(Data(bytes), customer: "acme-clinic", name: "a.csv")
-        #expect(try harness.run().status == .ok)
+        #expect(try await harness.run().status == .ok)
         let rejects = try harness.database.rows("SELECT line_no::text, column_name, rule_id FROM driftline.rejects")
         #expect(rejects == [["3", "payer", "format.encoding"]])
         #expect(try harness.database.scalar("SELECT payer_raw FROM driftline.claims WHERE line_no = 4") == nil)
         #expect(try harness.database.scalar("SELECT payer FROM driftline.claims WHERE line_no = 4") == "CAFé")
     }
 
-    @Test func anUnknownPayerLoadsAsWrittenAndIsReportedOncePerName() throws {
+    @Test func anUnknownPayerLoadsAsWrittenAndIsReportedOncePerName() async throws {
         let harness = try LoadHarness()
         let rows = (1...6).map { Claims.row($0, payer: $0 % 2 == 0 ? "Regional Plan" : "Aetna") }
         try harness.workspace.drop(
@@ -131,7 +132,7 @@ struct RealWorldUploadTests {
             customer: "acme-clinic",
             name: "a.csv"
         )
-        #expect(try harness.run().status == .ok)
+        #expect(try await harness.run().status == .ok)
         #expect(try harness.database.int("SELECT count(*) FROM driftline.claims WHERE payer = 'Regional Plan'") == 3)
         #expect(try harness.database.int("SELECT count(*) FROM driftline.claims WHERE payer = 'AETNA'") == 3)
         #expect(
@@ -165,7 +166,7 @@ struct RealWorldUploadTests {
         }.joined()
     }
 
-    @Test func aHeaderlessFileIsRejectedAsHavingNoHeaderAndNamesNoValue() throws {
+    @Test func aHeaderlessFileIsRejectedAsHavingNoHeaderAndNamesNoValue() async throws {
         let harness = try LoadHarness()
         let row = Self.canaries.joined(separator: ",")
         try harness.workspace.drop(
@@ -173,8 +174,8 @@ struct RealWorldUploadTests {
             customer: "acme-clinic",
             name: "a.csv"
         )
-        let result = try harness.run()
-        #expect(result.status == .dataRejected)
+        let result = try await harness.run()
+        #expect(result.status == .finished(.dataRejected))
         #expect(try harness.upload("a.csv")["error"] == "no_header")
         #expect(
             try harness.database.scalar("SELECT error_message FROM driftline.uploads")
@@ -185,7 +186,7 @@ struct RealWorldUploadTests {
         #expect(try harness.database.scalar("SELECT unknown_columns::text FROM driftline.uploads") == "{}")
     }
 
-    @Test func repeatedAndUnknownHeaderNamesAreNamedByPosition() throws {
+    @Test func repeatedAndUnknownHeaderNamesAreNamedByPosition() async throws {
         let harness = try LoadHarness()
         // A header that is not data but repeats a name the format does not know.
         try harness.workspace.drop(
@@ -193,7 +194,7 @@ struct RealWorldUploadTests {
             customer: "acme-clinic",
             name: "a.csv"
         )
-        #expect(try harness.run().status == .dataRejected)
+        #expect(try await harness.run().status == .finished(.dataRejected))
         #expect(
             try harness.database.scalar("SELECT error_message FROM driftline.uploads")
                 == "header column 16 repeats header column 15"
@@ -202,7 +203,7 @@ struct RealWorldUploadTests {
         #expect(!(try reports(harness)).contains("ZZHEADERCANARY"))
     }
 
-    @Test func shiftedColumnsRejectRowsWithoutQuotingThem() throws {
+    @Test func shiftedColumnsRejectRowsWithoutQuotingThem() async throws {
         let harness = try LoadHarness(maxRejectRate: 1)
         // One field too many on every row: each column's canary lands in its neighbour.
         let shifted = (["x"] + Self.canaries).joined(separator: ",")
@@ -211,7 +212,7 @@ struct RealWorldUploadTests {
             customer: "acme-clinic",
             name: "a.csv"
         )
-        _ = try harness.run()
+        _ = try await harness.run()
         Self.assertNoCanary(in: try harness.allText())
         let archived = try harness.workspace.files(in: "archive").filter { $0.contains(".report.") }.map {
             try harness.workspace.read("archive/" + $0)
@@ -221,12 +222,12 @@ struct RealWorldUploadTests {
 
     // MARK: - Only uploads are uploads
 
-    @Test func aFileThatIsNotAnUploadIsReportedAndMovedToRejectedUnread() throws {
+    @Test func aFileThatIsNotAnUploadIsReportedAndMovedToRejectedUnread() async throws {
         let harness = try LoadHarness()
         try harness.workspace.drop(Claims.file(rows: 2), customer: "acme-clinic", name: "a.csv")
         try harness.workspace.drop(Claims.file(rows: 2, startingAt: 10), customer: "acme-clinic", name: "notes.xlsx")
-        let result = try harness.run()
-        #expect(result.status == .dataRejected)
+        let result = try await harness.run()
+        #expect(result.status == .finished(.dataRejected))
         #expect(result.summary["rows_loaded"] == 2)
         #expect(try harness.database.int("SELECT count(*) FROM driftline.uploads") == 1)
         let rejected = harness.workspace.files(in: "rejected")

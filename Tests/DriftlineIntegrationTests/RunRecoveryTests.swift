@@ -126,6 +126,47 @@ struct RunRecoveryTests {
         let missing = try DriftlineProcess.run(["resume", "999"], in: workspace.path, databaseURL: database.url)
         #expect(missing.status == 78, missing.summary)
     }
+
+    /// A run whose stored as-of date cannot be read is not resumed as of another day (today): the
+    /// command refuses it (exit 78, a message naming the run) and changes nothing.
+    @Test func resumeOfARunWithAnUnreadableAsOfDateFailsLoudly() throws {
+        let database = try TestDatabase()
+        let workspace = try RecoveryFixture.workspace()
+        let crashed = try RecoveryFixture.run(
+            workspace,
+            database,
+            environment: ["DRIFTLINE_CRASH_AT": "stage.after:load"]
+        )
+        #expect(crashed.signal == SIGKILL, crashed.summary)
+        let runID = try RecoveryFixture.onlyRunID(database)
+        // A date PostgreSQL stores but no as-of date can be: `as_of::text` reads back "infinity".
+        try database.connect().execute(
+            "UPDATE driftline.runs SET as_of = 'infinity' WHERE run_id = \(runID)",
+            operation: "corrupt as_of"
+        )
+        let before = try RunSnapshot.take(database, workspace)
+
+        for arguments in [["resume", String(runID)], ["rerun", String(runID), "--stage", "report"]] {
+            let refused = try DriftlineProcess.run(arguments, in: workspace.path, databaseURL: database.url)
+            #expect(refused.status == 78, refused.summary)
+            #expect(
+                refused.stderr.contains(
+                    "driftline: run \(runID): its stored as-of date cannot be read, so it cannot be resumed or rerun"
+                ),
+                refused.summary
+            )
+            #expect(!refused.stderr.contains("stage started"), refused.summary)
+        }
+        #expect(try RunSnapshot.take(database, workspace) == before)
+        #expect(
+            try database.scalar(
+                "SELECT status FROM driftline.stage_runs WHERE run_id = $1 AND stage = 'report'",
+                [
+                    String(runID)
+                ]
+            ) == "pending"
+        )
+    }
 }
 
 extension Workspace {

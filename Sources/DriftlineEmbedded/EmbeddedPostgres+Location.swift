@@ -32,12 +32,13 @@ extension EmbeddedPostgres {
 
     /// Whether the user can search every directory from `/` down to `path` (by its mode bits and its
     /// primary group; supplementary groups are not consulted, so the answer errs towards relocating).
+    /// Folders that do not exist yet are created searchable: the walk stops at the first of them.
     static func canTraverse(_ path: String, uid: uid_t, gid: gid_t) -> Bool {
         var prefix = ""
         for component in [""] + path.split(separator: "/").map(String.init) {
             prefix = component.isEmpty ? "/" : (prefix == "/" ? "/" + component : prefix + "/" + component)
             var info = stat()
-            guard stat(prefix, &info) == 0 else { return false }
+            guard stat(prefix, &info) == 0 else { return errno == ENOENT }
             let mode = info.st_mode
             let allowed =
                 info.st_uid == uid

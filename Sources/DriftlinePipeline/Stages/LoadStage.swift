@@ -11,27 +11,91 @@ import Glibc
 /// `archive/` (loaded) or `rejected/` (rejected as a whole) with its reject report beside it.
 ///
 /// Idempotent: loaded files leave the inbox, and a file whose content was loaded before is
-/// recognised by its SHA-256 and loads nothing twice.
-package struct LoadStage: PipelineStage {
-    package let name = "load"
-    package var rules: RuleBook?
-    package var groups: CPTGroups
+/// recognised by its SHA-256 and loads nothing twice. Takes no settings of its own (its section may
+/// be absent or empty): it reads the run-wide folders, `settle_seconds` and `max_reject_rate`.
+///
+/// The work blocks (libpq, files, the read-ahead thread), so it runs on a thread of its own; each
+/// upload's transaction adds its counts to the stage's checkpoint.
+package struct LoadStage: Stage {
+    package static let name = "load"
+    package let settings: NoSettings
 
-    package init(rules: RuleBook?, groups: CPTGroups) {
-        self.rules = rules
-        self.groups = groups
+    package init(settings: NoSettings = NoSettings()) { self.settings = settings }
+
+    package func run(_ context: StageContext) async throws -> StageOutcome {
+        try await DedicatedThread.run(name: "driftline-load") {
+            let connections = ConnectionProvider(url: context.databaseURL)
+            try load(context, connections: connections)
+            return try outcome(context, connections: connections)
+        }
     }
 
-    package func run(_ context: StageContext) throws -> [String: Int64]? {
+    package func recordedOutcome(checkpoint: [String: Int64], context: StageContext) async throws -> StageOutcome {
+        try await DedicatedThread.run(name: "driftline-load") {
+            try outcome(context, connections: ConnectionProvider(url: context.databaseURL))
+        }
+    }
+
+    /// The run's uploads as they committed (every attempt of the run's load), and the inbox entries
+    /// that could not be taken: a file rejected as a whole or an entry left behind rejects data.
+    private func outcome(_ context: StageContext, connections: ConnectionProvider) throws -> StageOutcome {
+        let totals = try context.retry.runBlocking(logger: context.logger, operation: "sum up run") { _ in
+            try connections.connection().query(
+                """
+                SELECT count(*) FILTER (WHERE status = 'loaded'), count(*) FILTER (WHERE status = 'rejected'),
+                       coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0), coalesce(sum(rows_rejected), 0),
+                       (SELECT coalesce((summary ->> 'files_unreadable')::bigint, 0)
+                               + coalesce((summary ->> 'files_skipped')::bigint, 0)
+                          FROM driftline.stage_runs WHERE run_id = $1 AND stage = $2)
+                  FROM driftline.uploads WHERE run_id = $1
+                """,
+                [String(context.runID), Self.name],
+                operation: "sum up run"
+            ).first!
+        }
+        let filesLoaded = Int64(totals[0]!)!
+        let filesRejected = Int64(totals[1]!)!
+        let rowsRead = Int64(totals[2]!)!
+        let rowsLoaded = Int64(totals[3]!)!
+        let rowsRejected = Int64(totals[4]!)!
+        // Inbox entries that could not be taken (unreadable, a directory, outside a customer folder).
+        let filesLeft = totals[5].flatMap { Int64($0) } ?? 0
+        var headline: SafeMessage = "files loaded \(filesLoaded), rejected \(filesRejected)"
+        if filesLeft > 0 { headline = "\(headline), left in the inbox \(filesLeft)" }
+        headline = "\(headline), rows read \(rowsRead), loaded \(rowsLoaded), rejected \(rowsRejected)"
+        return StageOutcome(
+            verdict: filesRejected > 0 || filesLeft > 0 ? .dataRejected : .ok,
+            summary: [
+                "files_loaded": filesLoaded, "files_rejected": filesRejected, "files_left": filesLeft,
+                "rows_read": rowsRead, "rows_loaded": rowsLoaded, "rows_rejected": rowsRejected,
+            ],
+            headline: headline
+        )
+    }
+
+    private func load(_ context: StageContext, connections: ConnectionProvider) throws {
         let config = context.config
         let logger = context.logger
+        // Rules compile once per run, before any file is touched; the as-of date is the run's.
+        let groups = try CPTGroups.load(
+            from: URL(fileURLWithPath: config.rules).appendingPathComponent("cpt_groups.yaml")
+        )
+        let rules = try RuleBook.load(directory: URL(fileURLWithPath: config.rules), groups: groups, asOf: context.asOf)
+        logger.info("rules compiled", metadata: ["rules": .safe(rules.count)])
         // Profiles are read strictly before any file is touched: a typo stops the run (exit 78).
         let profiles = try CustomerProfiles.load(directory: CustomerProfile.directory(besidePipelineFile: config.file))
         var scan = try InboxScanner(inbox: config.inbox, settleSeconds: config.settleSeconds).scan()
-        let notUploads = scan.candidates.filter {
-            !profiles.profile(for: $0.customerID).acceptsUpload(named: $0.fileName)
+        // Only uploads are uploads: anything else in a customer folder is filed as rejected, unread.
+        let (uploads, notUploads) = scan.candidates.reduce(
+            into: ([InboxScanner.Candidate](), [InboxScanner.Candidate]())
+        ) {
+            if profiles.profile(for: $1.customerID).acceptsUpload(named: $1.fileName) {
+                $0.0.append($1)
+            } else {
+                $0.1.append($1)
+            }
         }
-        scan.candidates.removeAll { !profiles.profile(for: $0.customerID).acceptsUpload(named: $0.fileName) }
+        scan.candidates = uploads
         for problem in scan.problems {
             logger.warning(
                 "inbox entry skipped",
@@ -46,7 +110,7 @@ package struct LoadStage: PipelineStage {
             fileNotAnUpload(candidate, profile: profiles.profile(for: candidate.customerID), context: context)
             counters["files_skipped", default: 0] += 1
         }
-        removeOrphanedReports(config, context: context)
+        removeOrphanedReports(config, context: context, connections: connections)
 
         // 1. Register what is in the inbox (content-addressed, so concurrent workers agree).
         for candidate in scan.candidates {
@@ -59,12 +123,12 @@ package struct LoadStage: PipelineStage {
                 counters["files_unreadable", default: 0] += 1
                 continue
             }
-            let registration = try context.retry.run(logger: logger, operation: "register upload") { _ in
+            let registration = try context.retry.runBlocking(logger: logger, operation: "register upload") { _ in
                 try InboxQueue.register(
                     candidate,
                     sha256: sha256,
                     runID: context.runID,
-                    on: context.connections.connection()
+                    on: connections.connection()
                 )
             }
             if case .alreadyDone(let fileID, let uploadID, let status) = registration {
@@ -89,19 +153,18 @@ package struct LoadStage: PipelineStage {
                 counters["files_duplicate", default: 0] += 1
             }
         }
-        _ = try context.retry.run(logger: logger, operation: "record scan") { _ in
-            try RunStore.addToSummary(runID: context.runID, stage: name, counters, on: context.connections.connection())
+        _ = try context.retry.runBlocking(logger: logger, operation: "record scan") { _ in
+            try RunStore.addToSummary(runID: context.runID, stage: name, counters, on: connections.connection())
         }
 
         // 2. Claim and load queued files one by one until the queue is empty.
         let loader = UploadLoader(rules: rules, groups: groups, maxRejectRate: config.maxRejectRate, logger: logger)
         while true {
-            let done = try context.retry.run(logger: logger, operation: "load upload") { _ in
-                try loadNext(loader: loader, profiles: profiles, context: context)
+            let done = try context.retry.runBlocking(logger: logger, operation: "load upload") { _ in
+                try loadNext(loader: loader, profiles: profiles, context: context, connections: connections)
             }
             if !done { break }
         }
-        return nil
     }
 
     private func staging(_ config: PipelineConfig) -> String {
@@ -118,11 +181,15 @@ package struct LoadStage: PipelineStage {
 
     /// Removes staged reports whose upload is done and no longer in the inbox: they hold raw rows
     /// (the reject report) and nothing will claim them.
-    private func removeOrphanedReports(_ config: PipelineConfig, context: StageContext) {
+    private func removeOrphanedReports(
+        _ config: PipelineConfig,
+        context: StageContext,
+        connections: ConnectionProvider
+    ) {
         let folder = staging(config)
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
         let ids = names.compactMap { Int64($0) }
-        guard !ids.isEmpty, let connection = try? context.connections.connection(),
+        guard !ids.isEmpty, let connection = try? connections.connection(),
             let rows = try? connection.query(
                 "SELECT file_id, path FROM driftline.inbox_files WHERE state = 'done' AND file_id = ANY($1::bigint[])",
                 ["{" + ids.map(String.init).joined(separator: ",") + "}"],
@@ -202,8 +269,13 @@ package struct LoadStage: PipelineStage {
     }
 
     /// Claims and loads one queued file; `false` when the queue is empty.
-    private func loadNext(loader: UploadLoader, profiles: CustomerProfiles, context: StageContext) throws -> Bool {
-        let connection = try context.connections.connection()
+    private func loadNext(
+        loader: UploadLoader,
+        profiles: CustomerProfiles,
+        context: StageContext,
+        connections: ConnectionProvider
+    ) throws -> Bool {
+        let connection = try connections.connection()
         let config = context.config
         let result: (InboxQueue.Entry, LoadOutcome?)? = try connection.transaction {
             guard var entry = try InboxQueue.claimNext(on: connection) else { return nil }

@@ -1,3 +1,4 @@
+import DriftlineCore
 import Foundation
 
 /// A buffered byte writer for one output file: callers format digits straight into the buffer.

@@ -1,41 +1,50 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// A one-line progress display on an interactive terminal (files, rows, MB/s); silent under cron.
-package final class Progress {
+package final class Progress: Sendable {
+    private struct State {
+        var lastDraw = Date.distantPast
+        var files = 0
+        var rows = 0
+        var bytes: Int64 = 0
+    }
+
     private let started = Date()
-    private var lastDraw = Date.distantPast
-    private(set) var files = 0
-    private(set) var rows = 0
-    private(set) var bytes: Int64 = 0
+    private let state = Mutex(State())
 
     /// `nil` when stderr is not a terminal.
     package static func forTerminal() -> Progress? { isatty(2) == 1 ? Progress() : nil }
 
     package func fileDone(bytes: Int64) {
-        files += 1
-        self.bytes += bytes
-        draw(force: true)
+        state.withLock { state in
+            state.files += 1
+            state.bytes += bytes
+            draw(&state, force: true)
+        }
     }
 
     package func rowsRead(_ count: Int) {
-        rows += count
-        draw(force: false)
+        state.withLock { state in
+            state.rows += count
+            draw(&state, force: false)
+        }
     }
 
-    private func draw(force: Bool) {
+    private func draw(_ state: inout State, force: Bool) {
         let now = Date()
-        guard force || now.timeIntervalSince(lastDraw) > 0.5 else { return }
-        lastDraw = now
+        guard force || now.timeIntervalSince(state.lastDraw) > 0.5 else { return }
+        state.lastDraw = now
         let seconds = max(0.001, now.timeIntervalSince(started))
         let line = String(
             format: "\r\u{1B}[2Kdriftline: %d files, %d rows, %.1f MB/s",
-            files,
-            rows,
-            Double(bytes) / 1e6 / seconds
+            state.files,
+            state.rows,
+            Double(state.bytes) / 1e6 / seconds
         )
         writeStderr(line)
     }

@@ -1,3 +1,4 @@
+import DriftlineCore
 import Foundation
 
 /// Writes synthetic claim uploads in the inbox layout: deterministic per seed, streaming, fast.

@@ -12,8 +12,12 @@ import Foundation
 /// max_reject_rate: 0.05
 /// metrics_dir: metrics    # optional: Prometheus textfile
 /// stages: [load, report]
+/// load: {}                # optional: a stage's own settings, under its name (read by the stage)
 /// ```
-package struct PipelineConfig: Sendable, Equatable {
+///
+/// The pipeline file's own keys are read here; which stages exist is the caller's to say
+/// (`knownStages`, the stage registry's names), and each stage's section is left unread for the stage.
+package struct PipelineConfig: Sendable {
     package var name: String
     package var inbox: String
     package var archive: String
@@ -23,10 +27,13 @@ package struct PipelineConfig: Sendable, Equatable {
     package var maxRejectRate: Double
     package var metricsDirectory: String?
     package var stages: [String]
+    /// The line of each stage in `stages`, for errors found after parsing.
+    package var stageLines: [String: Int] = [:]
+    /// Each stage's section of the file (the top-level key named after the stage), unread: the stage
+    /// reads it strictly. A listed stage without a section has no entry.
+    package var sections: [String: YAMLNode] = [:]
     /// Where the definition was read from.
     package var file: String
-
-    package static let knownStages: Set<String> = ["load", "report"]
 
     package init(
         name: String,
@@ -52,32 +59,47 @@ package struct PipelineConfig: Sendable, Equatable {
         self.file = file
     }
 
-    private static let keys = [
+    /// The file's own keys; every other top-level key is a stage's section.
+    package static let runWideKeys = [
         "name", "inbox", "archive", "rejected", "rules", "settle_seconds", "max_reject_rate", "metrics_dir", "stages",
     ]
 
-    package static func load(path: String) throws(ConfigError) -> PipelineConfig {
+    /// Reads a pipeline file; `knownStages` are the names a pipeline may list (and give a section).
+    package static func load(path: String, knownStages: [String]) throws(ConfigError) -> PipelineConfig {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw ConfigError(file: path, message: "cannot read the pipeline file")
         }
-        return try parse(text, file: path)
+        return try parse(text, file: path, knownStages: knownStages)
     }
 
-    package static func parse(_ text: String, file: String) throws(ConfigError) -> PipelineConfig {
+    package static func parse(
+        _ text: String,
+        file: String,
+        knownStages: [String]
+    ) throws(ConfigError)
+        -> PipelineConfig
+    {
         guard let root = try YAMLNode.parseConfig(text, file: file) else {
             throw ConfigError(file: file, message: "empty pipeline definition")
         }
         let what = "a pipeline definition"
         let mapping = try root.configMapping(what, file: file)
-        try mapping.checkKeys(keys, in: what, file: file)
+        try mapping.checkKeys(runWideKeys + knownStages, in: what, file: file)
         var config = PipelineConfig(
             name: try mapping.required("name", in: what, file: file).configString("name", file: file),
             file: file
         )
-        config.stages = try mapping.required("stages", in: what, file: file).configStrings("stages", file: file)
+        let stageList = try mapping.required("stages", in: what, file: file)
+        config.stages = try stageList.configStrings("stages", file: file)
+        if case .sequence(let items) = stageList {
+            for item in items where config.stageLines[item.string ?? ""] == nil {
+                config.stageLines[item.string ?? ""] = item.mark.line
+            }
+        }
         for (key, value) in mapping {
             switch key.string {
+            case "name", "stages": break
             case "inbox": config.inbox = try value.configString("inbox", file: file)
             case "archive": config.archive = try value.configString("archive", file: file)
             case "rejected": config.rejected = try value.configString("rejected", file: file)
@@ -85,7 +107,16 @@ package struct PipelineConfig: Sendable, Equatable {
             case "settle_seconds": config.settleSeconds = try value.configNumber("settle_seconds", file: file)
             case "max_reject_rate": config.maxRejectRate = try value.configNumber("max_reject_rate", file: file)
             case "metrics_dir": config.metricsDirectory = try value.configOptionalString("metrics_dir", file: file)
-            default: break
+            case let stage?:
+                guard config.stages.contains(stage) else {
+                    throw ConfigError(
+                        file: file,
+                        line: key.mark.line,
+                        message: SafeMessage(trusted: "section '\(stage)' is for a stage 'stages' does not list")
+                    )
+                }
+                config.sections[stage] = value
+            case nil: break
             }
         }
         guard !config.name.isEmpty, config.name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
@@ -98,8 +129,9 @@ package struct PipelineConfig: Sendable, Equatable {
         for stage in config.stages where !knownStages.contains(stage) {
             throw ConfigError(
                 file: file,
+                line: config.stageLines[stage],
                 message: SafeMessage(
-                    trusted: "unknown stage '\(stage)' (known: \(knownStages.sorted().joined(separator: ", ")))"
+                    trusted: "unknown stage '\(stage)' (known: \(knownStages.joined(separator: ", ")))"
                 )
             )
         }

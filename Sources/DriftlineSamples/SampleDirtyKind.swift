@@ -1,3 +1,5 @@
+import DriftlineCore
+
 /// The ways a generated dirty line is bad; the raw value is the `kind` column of `dirty-lines.csv`.
 ///
 /// Each dirty line is bad in exactly the one recorded way, except `paid_gt_billed`, where

@@ -4,13 +4,21 @@ import Foundation
 import Logging
 
 /// Sums up the run from what committed (`uploads` of this run, stage checkpoints) and, when
-/// `metrics_dir` is configured, writes the Prometheus textfile. Idempotent.
-package struct ReportStage: PipelineStage {
-    package let name = "report"
-    package init() {}
+/// `metrics_dir` is configured, writes the Prometheus textfile. Idempotent. Takes no settings of its
+/// own; its counters go to its checkpoint, not to the run's summary (the load stage's are those).
+package struct ReportStage: Stage {
+    package static let name = "report"
+    package let settings: NoSettings
 
-    package func run(_ context: StageContext) throws -> [String: Int64]? {
-        let connection = try context.connections.connection()
+    package init(settings: NoSettings = NoSettings()) { self.settings = settings }
+
+    package func run(_ context: StageContext) async throws -> StageOutcome {
+        try await DedicatedThread.run(name: "driftline-report") {
+            StageOutcome(checkpoint: try report(context, connection: try PGConnection(url: context.databaseURL)))
+        }
+    }
+
+    private func report(_ context: StageContext, connection: PGConnection) throws -> [String: Int64] {
         let totals = try connection.query(
             """
             SELECT count(*) FILTER (WHERE status = 'loaded'), count(*) FILTER (WHERE status = 'rejected'),

@@ -1,3 +1,5 @@
+import DriftlineCore
+
 /// A sample file could not be written, or the configuration is unusable.
 package struct SampleGeneratorError: Error, LogSafe {
     /// The file or directory involved (from the output layout, never a row value), or `configuration`.
