@@ -35,7 +35,7 @@ package struct WebhookDeliverer: Sendable {
         self.fileChannel = fileChannel
     }
 
-    /// Sends what is due; keeps going while a retry falls due within ``DeliverySettings/lingerSeconds``.
+    /// Sends what is due; waits for the next retry whenever it falls due within ``DeliverySettings/lingerSeconds``.
     ///
     /// - Parameter limit: stop after this many attempts (tests).
     package func run(databaseURL: String, logger: Logger, limit: Int = .max) async throws -> DeliverySummary {
@@ -50,15 +50,15 @@ package struct WebhookDeliverer: Sendable {
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         var summary = DeliverySummary()
         do {
-            let started = Date()
             var attempts = 0
             while attempts < limit {
                 if try await deliverOne(connection: connection, client: client, summary: &summary, logger: logger) {
                     attempts += 1
                     continue
                 }
-                let remaining = settings.lingerSeconds - Date().timeIntervalSince(started)
-                guard let due = try OutboxStore.secondsUntilNextDue(on: connection), due <= remaining else { break }
+                // Wait for a retry only when it falls due within the linger (bounded: the schedule is finite).
+                guard let due = try OutboxStore.secondsUntilNextDue(on: connection), due <= settings.lingerSeconds
+                else { break }
                 try await sleep(max(due, 0.01))
             }
             summary.pending = try OutboxStore.counts(on: connection)["pending"] ?? 0

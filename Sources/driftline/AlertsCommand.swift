@@ -74,7 +74,7 @@ struct AlertsCommand: AsyncParsableCommand {
         @Option(name: .customLong("retry-schedule"), help: "Base delays before each retry, e.g. 5s,5m,30m,2h.")
         var retrySchedule: String?
         @Option(help: "Per-attempt timeout, e.g. 10s.") var timeout: String?
-        @Option(help: "Keep delivering while a retry falls due within this long, e.g. 60s.") var linger: String?
+        @Option(help: "Wait for a retry that falls due within this long, e.g. 60s.") var linger: String?
         @Option(name: .customLong("breaker-failures"), help: "Failures in a row that pause an endpoint.")
         var breakerFailures: Int?
         @Option(name: .customLong("breaker-pause"), help: "How long a tripped endpoint pauses, e.g. 5m.")

@@ -1,4 +1,5 @@
 import DriftlinePipeline
+import Foundation
 import Testing
 
 @testable import driftline
@@ -8,6 +9,7 @@ import Testing
     @Test(arguments: [
         (RunStatus.finished(.ok), Int32(0)),
         (.finished(.dataRejected), 65),
+        (.finished(.undelivered), 76),
         (.failed(.data), 65),
         (.failed(.databaseUnavailable), 69),
         (.failed(.internalError), 70),
@@ -16,5 +18,22 @@ import Testing
     ])
     func outcomesMapToSysexits(status: RunStatus, code: Int32) {
         #expect(ExitStatus(status).rawValue == code)
+    }
+
+    /// A rejected upload outranks an undelivered alert when a run has both.
+    @Test func verdictsRank() {
+        #expect(StageVerdict.ok < .undelivered && StageVerdict.undelivered < .dataRejected)
+        #expect([StageVerdict.undelivered, .dataRejected, .ok].max() == .dataRejected)
+    }
+
+    @Test func theCommandLineRunsTheShippedPipeline() throws {
+        #expect(StageRegistry.commandLine.names == ["load", "alerts", "report", "deliver"])
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let shipped = root.appendingPathComponent("pipelines/nightly.yaml").path
+        let config = try StageRegistry.commandLine.loadPipeline(path: shipped)
+        #expect(
+            try StageRegistry.commandLine.stages(for: config).map(\.name) == ["load", "alerts", "deliver", "report"]
+        )
     }
 }

@@ -10,7 +10,7 @@ import Foundation
 ///   breaker_failures: 5       # consecutive failures that pause an endpoint
 ///   breaker_pause: 5m         # for this long
 ///   file_channel: alerts      # endpoints without a URL write one JSON line per notification here
-///   linger: 60s               # keep delivering while a retry falls due within this long
+///   linger: 60s               # wait for a retry that falls due within this long
 /// ```
 package struct DeliverySettings: Sendable, Hashable, Codable {
     /// Base delay before retry `k` (the first attempt is immediate): 1 + `retrySchedule.count` attempts in all.
@@ -45,7 +45,8 @@ package struct DeliverySettings: Sendable, Hashable, Codable {
 }
 
 extension DeliverySettings {
-    private static let keys = [
+    /// The keys of the `deliver` section.
+    package static let keys = [
         "retry_schedule", "timeout", "breaker_failures", "breaker_pause", "file_channel", "linger",
     ]
 

@@ -12,7 +12,7 @@ import Foundation
 /// error naming the file and line.
 package struct StageRegistry: Sendable {
     /// The stages of `driftline run`.
-    package static let standard = StageRegistry([LoadStage.self, ReportStage.self])
+    package static let standard = StageRegistry([LoadStage.self, AlertsStage.self, ReportStage.self])
 
     private let types: [any Stage.Type]
 
@@ -24,6 +24,10 @@ package struct StageRegistry: Sendable {
         )
         self.types = types
     }
+
+    /// These stages and `more`: stages defined outside this module (`deliver`, which links an HTTP client
+    /// only the command line may link).
+    package func adding(_ more: [any Stage.Type]) -> StageRegistry { StageRegistry(types + more) }
 
     /// The registered names, in registration order.
     package var names: [String] { types.map { $0.name } }

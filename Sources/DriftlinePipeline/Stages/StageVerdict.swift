@@ -7,13 +7,25 @@ package enum StageVerdict: Int, Sendable, Comparable, Codable, LogSafe {
     case ok = 0
     /// Data was refused: a file rejected as a whole, or an inbox entry that could not be taken.
     case dataRejected = 1
+    /// A notification was dead-lettered (the deliver stage): `alerts redeliver` replays it.
+    case undelivered = 2
 
-    package static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+    /// How bad, for "the worst of the stages' verdicts": a refused upload outranks an undelivered alert.
+    private var rank: Int {
+        switch self {
+        case .ok: 0
+        case .undelivered: 1
+        case .dataRejected: 2
+        }
+    }
+
+    package static func < (lhs: Self, rhs: Self) -> Bool { lhs.rank < rhs.rank }
 
     package var description: String {
         switch self {
         case .ok: "ok"
         case .dataRejected: "data_rejected"
+        case .undelivered: "undelivered"
         }
     }
 }
