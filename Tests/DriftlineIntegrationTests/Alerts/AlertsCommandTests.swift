@@ -196,6 +196,63 @@ struct AlertsCommandTests {
         #expect(both.status != 0)
     }
 
+    @Test func theNightlyPipelineRunsTheAlertsAndDeliverStages() throws {
+        let database = try TestDatabase()
+        let workspace = try Workspace(stages: ["load", "alerts", "deliver", "report"])
+        try workspace.drop(Claims.file(rows: 10), customer: "acme-clinic", name: "a.csv")
+        try DriftEvents.insert(database.connect(), customer: "acme-clinic", payer: "AETNA", currentEnd: "2026-11-20")
+        let run = try DriftlineProcess.run(
+            ["run", "--pipeline", "pipelines/nightly.yaml", "--as-of", "2026-11-20"],
+            in: workspace.path,
+            databaseURL: database.url
+        )
+        #expect(run.status == 0, "\(run.stderr)")
+        // No URL for `default`: the file channel, one JSON line.
+        let lines = try String(contentsOfFile: workspace.path + "/alerts/default.jsonl", encoding: .utf8)
+            .split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].contains("\"type\":\"drift.alert\""))
+        #expect(!lines[0].contains(Claims.canary) && !run.stderr.contains(Claims.canary))
+        let stages = try database.rows(
+            "SELECT stage, status FROM driftline.stage_runs WHERE run_id = 1 ORDER BY position"
+        )
+        #expect(
+            stages == [
+                ["load", "succeeded"], ["alerts", "succeeded"], ["deliver", "succeeded"], ["report", "succeeded"],
+            ]
+        )
+        // The next night the triple no longer drifts: resolved, once.
+        let next = try DriftlineProcess.run(
+            ["run", "--pipeline", "pipelines/nightly.yaml", "--as-of", "2026-11-21"],
+            in: workspace.path,
+            databaseURL: database.url
+        )
+        #expect(next.status == 0, "\(next.stderr)")
+        let after = try String(contentsOfFile: workspace.path + "/alerts/default.jsonl", encoding: .utf8)
+            .split(separator: "\n")
+        #expect(after.count == 2 && after[1].contains("\"type\":\"drift.resolved\""))
+    }
+
+    @Test func aDeadLetterInTheDeliverStageMakesTheRunExitSeventySix() throws {
+        let database = try TestDatabase()
+        let workspace = try Workspace(stages: ["load", "alerts", "deliver", "report"])
+        try DriftEvents.insert(database.connect(), customer: "acme-clinic", payer: "AETNA")
+        let receiver = try WebhookReceiver()
+        defer { receiver.shutdown() }
+        receiver.script("/hook", [.init(status: 404)])
+        let run = try DriftlineProcess.run(
+            ["run", "--pipeline", "pipelines/nightly.yaml", "--as-of", "2026-11-21"],
+            in: workspace.path,
+            databaseURL: database.url,
+            environment: [
+                "DRIFTLINE_WEBHOOK_DEFAULT_URL": receiver.url("/hook"),
+                "DRIFTLINE_WEBHOOK_DEFAULT_SECRET": Self.secret,
+            ]
+        )
+        #expect(run.status == 76, "\(run.stdout) \(run.stderr)")
+        #expect(receiver.requests.count == 1)
+        #expect(!(run.stdout + run.stderr).contains(receiver.url("/hook")))
+    }
+
     @Test func aRuleRoutingToAnotherCustomersEndpointExitsSeventyEight() throws {
         let database = try TestDatabase()
         let workspace = try Workspace()
