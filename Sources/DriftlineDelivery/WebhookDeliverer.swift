@@ -164,6 +164,7 @@ package struct WebhookDeliverer: Sendable {
             return local("webhook", .dead(errorClass: "endpoint_disabled"), "endpoint_disabled")
         }
         let timestamp = Int64(now().timeIntervalSince1970)
+        let sent = Date()
         var request = HTTPClientRequest(url: target.url)
         request.method = .POST
         request.headers.add(name: "content-type", value: "application/json")
@@ -197,8 +198,8 @@ package struct WebhookDeliverer: Sendable {
         let action = DeliveryAction.after(result, attempt: message.attempts + 1, settings: settings, jitter: jitter)
         let attempt = OutboxStore.Attempt(
             channel: "webhook",
-            startedAt: started,
-            durationMs: Date().timeIntervalSince(started) * 1000,
+            startedAt: sent,
+            durationMs: Date().timeIntervalSince(sent) * 1000,
             statusCode: statusCode,
             errorClass: Self.errorClass(result)
         )

@@ -114,7 +114,7 @@ struct WebhookDeliveryTests {
         try Self.alerts(database)
         let receiver = try WebhookReceiver()
         defer { receiver.shutdown() }
-        receiver.script("/acme", [.init(status: 200, delay: 5)])
+        receiver.script("/acme", [.init(status: 200, delay: 10)])
         let started = Date()
         let summary = try await Self.deliverer(receiver, timeout: 0.3).run(
             databaseURL: database.url,
@@ -125,7 +125,7 @@ struct WebhookDeliveryTests {
         let duration = try #require(
             Double(try database.scalar("SELECT duration_ms FROM driftline.delivery_attempts WHERE attempt = 1") ?? "")
         )
-        #expect(duration >= 250 && duration < 4500, "\(duration)")
+        #expect(duration >= 250 && duration < 8000, "\(duration)")  // gave up long before the answer
         #expect(Date().timeIntervalSince(started) < 60)
         #expect(Set(receiver.requests(to: "/acme").map(\.webhookID)).count == 1)
     }
