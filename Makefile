@@ -54,8 +54,10 @@ test: db-start ## Run the test suite against a real PostgreSQL
 bench: deps db-start release ## Benchmark (release): driftline vs psql \copy, RSS, validation throughput
 	DATABASE_URL="$${DATABASE_URL:-$$($(DRIFTLINE) db url)}" bash scripts/bench.sh
 
-lint: ## swift format lint --strict (the style of .swift-format)
+lint: ## swift format lint --strict; log-safe vouchers on the reviewed list; migrations pass squawk
 	$(SWIFT) format lint --strict -r Sources Tests
+	bash scripts/lint-vouchers.sh
+	bash scripts/lint-migrations.sh
 
 format: ## Reformat Sources and Tests in place
 	$(SWIFT) format -i -r Sources Tests

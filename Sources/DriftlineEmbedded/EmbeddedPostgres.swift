@@ -91,14 +91,19 @@ package struct EmbeddedPostgres: Sendable {
     package func start() throws -> String {
         let binaries = try PostgresBinaries.locate(environment: environment)
         let account = try ServerAccount.current()
-        try createDirectory(root, mode: nil)
+        // Traversable by the server user (the data and socket folders below it are 0700), not listable.
+        try createDirectory(root, mode: 0o711)
         try FileLock.withExclusiveLock(path: lockFile.path) {
             try prepareDirectories(account)
             if !isInitialized {
                 try initialize(binaries, account)
             }
             try writeSettings(account)
+            let accessChanged = try writeAccessRules(account)
             if serverRunning(binaries, account) {
+                if accessChanged {
+                    _ = try runServerTool(binaries.pgCtl, ["reload", "-D", dataDirectory.path], account)
+                }
                 try waitUntilAccepting(binaries)
             } else {
                 try startServer(binaries, account)
@@ -293,6 +298,24 @@ package struct EmbeddedPostgres: Sendable {
         _ = chmod(file.path, 0o600)
     }
 
+    /// `pg_hba.conf`, rewritten on every start: unix-socket connections only. The server listens on
+    /// no TCP address, and no `host` line would accept one if it ever did. Returns whether it changed.
+    private func writeAccessRules(_ account: ServerAccount) throws -> Bool {
+        let file = dataDirectory.appendingPathComponent("pg_hba.conf")
+        let text = """
+            # Written by driftline on every `driftline db start`; edits are overwritten.
+            # Unix socket only (its directory is 0700): no host lines.
+            # TYPE  DATABASE  USER  METHOD
+            local   all       all   trust
+
+            """
+        if let existing = try? String(contentsOf: file, encoding: .utf8), existing == text { return false }
+        try Data(text.utf8).write(to: file, options: .atomic)
+        try account.takeOwnership(of: file.path)
+        _ = chmod(file.path, 0o600)
+        return true
+    }
+
     private func startServer(_ binaries: PostgresBinaries, _ account: ServerAccount) throws {
         let arguments = [
             "start", "-D", dataDirectory.path, "-l", logFile.path, "-w", "-t", "\(Self.startTimeoutSeconds)",
@@ -400,9 +423,12 @@ package struct EmbeddedPostgres: Sendable {
         )
     }
 
-    /// The environment without `PG*` variables (PGHOST, PGPORT, PGDATA, PGOPTIONS, …).
-    private var childEnvironment: [String: String] {
-        environment.filter { !$0.key.hasPrefix("PG") }
+    /// What the server, its tools and psql get of our environment: `PATH`, `LANG` and `LC_*`, nothing
+    /// else (no `PG*` variable that would redirect them, no credentials or tokens of the caller's).
+    var childEnvironment: [String: String] {
+        var minimal = environment.filter { $0.key == "PATH" || $0.key == "LANG" || $0.key.hasPrefix("LC_") }
+        if minimal["PATH"] == nil { minimal["PATH"] = "/usr/local/bin:/usr/bin:/bin" }
+        return minimal
     }
 
     private func createDirectory(_ url: URL, mode: Int?) throws {

@@ -20,6 +20,13 @@ struct Driftline: AsyncParsableCommand {
             DatabaseCommand.self, SamplesCommand.self, AlertsCommand.self,
         ]
     )
+
+    /// Everything Driftline creates may hold PHI (filed uploads, reject reports, staged reports): owner
+    /// only, from the first file on. Folders and files that others must read set their mode explicitly.
+    static func main() async {
+        umask(0o077)
+        await main(nil)
+    }
 }
 
 /// Options shared by every command that logs.

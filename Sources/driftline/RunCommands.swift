@@ -139,7 +139,7 @@ func finish(_ outcome: RunOutcome, _ logging: LoggingOptions, fromRunner: Bool) 
     let status = ExitStatus(outcome.status)
     var logger = logging.makeLogger()
     if let runID = outcome.runID { logger[metadataKey: "run"] = .safe(runID) }
-    if let pipeline = outcome.pipeline { logger[metadataKey: "pipeline"] = .safe(SafeText(pipeline)) }
+    if let pipeline = outcome.pipeline { logger[metadataKey: "pipeline"] = .safe(SafeText(configuration: pipeline)) }
     if case .finished(let verdict) = outcome.status {
         var metadata: Logger.Metadata = ["status": .safe(verdict), "exit": .safe(status)]
         for (key, value) in outcome.summary {

@@ -18,7 +18,7 @@ import Testing
     }
 
     static func sample() -> ValidationReport {
-        var report = ValidationReport(file: SafeText("acme/claims-2026-06.csv"), maxFailuresPerRule: 3)
+        var report = ValidationReport(file: SafeText(inboxName: "acme/claims-2026-06.csv"), maxFailuresPerRule: 3)
         for line in 2...6 {
             report.add(
                 Finding(
@@ -96,7 +96,7 @@ import Testing
     @Test func multiFileTotals() throws {
         var set = ValidationReportSet()
         set.append(Self.sample())
-        var second = ValidationReport(file: SafeText("b.csv"))
+        var second = ValidationReport(file: SafeText(inboxName: "b.csv"))
         second.add(Self.finding(2, "date-order"))
         second.countRow(rejected: true, warned: false)
         set.append(second)
@@ -128,7 +128,7 @@ import Testing
             asOf: ClaimRowFixture.day("2026-06-15")
         )
         let values = ClaimRowFixture.row([.outcome: "denied", .denialReason: Self.canary])
-        var report = ValidationReport(file: SafeText("upload.csv"))
+        var report = ValidationReport(file: SafeText(inboxName: "upload.csv"))
         let hits = ClaimRowFixture.withRow(values, line: 42) { row in
             var hits: [RuleHit] = []
             book.evaluate(row, into: &hits)

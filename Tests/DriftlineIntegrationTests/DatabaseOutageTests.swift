@@ -90,4 +90,65 @@ struct DatabaseOutageTests {
         let state = try RunSnapshot.take(connection: PGConnection(url: url), workspace)
         #expect(state == baseline, "after resume:\n\(state)\nuninterrupted:\n\(baseline)")
     }
+
+    /// After a failover the old address can reach a standby: every write fails with `25006`
+    /// (read_only_sql_transaction). That is the database being unavailable (69), not an internal error.
+    @Test func aReadOnlyServerIsADatabaseOutage() throws {
+        let database = try TestDatabase()
+        try database.connect().execute(
+            "ALTER DATABASE \(database.name) SET default_transaction_read_only = on",
+            operation: "make the test database read-only"
+        )
+        let workspace = try RecoveryFixture.workspace()
+        let result = try DriftlineProcess.run(
+            ["run", "--pipeline", "pipelines/nightly.yaml", "--as-of", RecoveryFixture.asOf],
+            in: workspace.path,
+            databaseURL: database.url,
+            environment: ["DRIFTLINE_RETRY_ATTEMPTS": "2"]
+        )
+        #expect(result.status == 69, result.summary)
+        #expect(result.stderr.contains("SQLSTATE 25006"), result.summary)
+        #expect(workspace.files(in: "inbox").count == 4)
+        #expect(workspace.files(in: "archive").isEmpty && workspace.files(in: "rejected").isEmpty)
+        #expect(!result.stderr.contains(Claims.canary))
+    }
+
+    /// A database restart of about 10 seconds mid-load (a minor-version upgrade, a failover) is ridden
+    /// out by the default retry budget: the run finishes as if nothing had happened.
+    @Test func aTenSecondRestartMidLoadIsRiddenOut() throws {
+        let baseline = try RunRecoveryTests.baseline.get()
+        let directory = URL(fileURLWithPath: "/tmp/dlr-\(UUID().uuidString.prefix(8).lowercased())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let cluster = EmbeddedPostgres(root: directory.appendingPathComponent(".driftline"))
+        defer {
+            try? cluster.stop(mode: .immediate)
+            try? FileManager.default.removeItem(at: directory)
+        }
+        let url = try cluster.start()
+        try Migrator.migrate(PGConnection(url: url))
+
+        let workspace = try RecoveryFixture.workspace()
+        let running = try DriftlineProcess.start(
+            ["run", "--pipeline", "pipelines/nightly.yaml", "--as-of", RecoveryFixture.asOf],
+            in: workspace.path,
+            databaseURL: url,
+            environment: ["DRIFTLINE_PAUSE_AT": "load.copy:750", "DRIFTLINE_PAUSE_MS": "3000"]
+        )
+        do {
+            let probe = try PGConnection(url: url)
+            try waitFor("the first upload to commit") {
+                Int(try probe.query("SELECT count(*) FROM driftline.uploads", operation: "probe").scalar ?? "0") == 1
+            }
+        }
+        Thread.sleep(forTimeInterval: 0.5)
+        try cluster.stop(mode: .immediate)
+        Thread.sleep(forTimeInterval: 10)
+        _ = try cluster.start()
+
+        let result = running.wait()
+        #expect(result.status == 65, result.summary)  // cedar-med/claims-2.csv is rejected as a whole
+        #expect(result.stderr.contains("msg=\"transient database error, retrying\""), result.summary)
+        let state = try RunSnapshot.take(connection: PGConnection(url: url), workspace)
+        #expect(state == baseline, "after the restart:\n\(state)\nuninterrupted:\n\(baseline)")
+    }
 }

@@ -89,6 +89,44 @@ struct EmbeddedPostgresTests {
         #expect(resolved == url)
     }
 
+    /// The server accepts unix-socket connections only and inherits none of the caller's environment
+    /// beyond PATH and the locale.
+    @Test func serverHasNoHostRulesAndAMinimalEnvironment() throws {
+        let work = URL(fileURLWithPath: "/tmp/dl-\(UUID().uuidString.prefix(8).lowercased())")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        var environment = ProcessInfo.processInfo.environment
+        environment["AWS_SECRET_ACCESS_KEY"] = "SECRET-CANARY-1"
+        environment["DATABASE_PASSWORD"] = "SECRET-CANARY-2"
+        environment["PGOPTIONS"] = "-c log_min_messages=debug5"
+        let pg = EmbeddedPostgres(root: work.appendingPathComponent(".driftline"), environment: environment)
+        defer {
+            try? pg.stop()
+            try? FileManager.default.removeItem(at: work)
+        }
+        let url = try pg.start()
+
+        let hba = try String(contentsOf: pg.dataDirectory.appendingPathComponent("pg_hba.conf"), encoding: .utf8)
+        let rules = hba.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.allSatisfy(\.isWhitespace) }
+        #expect(!rules.isEmpty && rules.allSatisfy { $0.hasPrefix("local") }, "\(hba)")
+        #expect(
+            try psql(url, "SELECT count(*) FROM pg_hba_file_rules WHERE type <> 'local' OR error IS NOT NULL") == "0"
+        )
+
+        let pidFile = try String(contentsOf: pg.dataDirectory.appendingPathComponent("postmaster.pid"), encoding: .utf8)
+        let pid = try #require(pidFile.split(separator: "\n").first.flatMap { Int32($0) })
+        let environ = try #require(FileManager.default.contents(atPath: "/proc/\(pid)/environ"))
+        let variables = environ.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        let names = variables.map { String($0.prefix { $0 != "=" }) }
+        // What pg_ctl, its shell and postgres set themselves (PGDATA, PGSYSCONFDIR, PWD, …) and runuser
+        // sets for the server user (HOME, SHELL, USER, LOGNAME) are theirs; nothing else of ours may be there.
+        let allowed: Set<String> = ["PATH", "LANG", "HOME", "SHELL", "USER", "LOGNAME", "PWD"]
+        for name in names {
+            #expect(allowed.contains(name) || name.hasPrefix("LC_") || name.hasPrefix("PG"), "\(name) in \(names)")
+        }
+        #expect(!variables.contains { $0.contains("SECRET-CANARY") || $0.hasPrefix("PGOPTIONS=") }, "\(names)")
+        #expect(names.contains("PATH"))
+    }
+
     private func psql(_ url: String, _ sql: String) throws -> String {
         let process = Process()
         let candidates = ["/usr/bin/psql", "/usr/lib/postgresql/15/bin/psql"]

@@ -36,6 +36,7 @@ struct RunRecoveryTests {
         "load.before_commit",
         "load.after_commit",  // the first file committed, still in the inbox
         "load.after_commit:3",
+        "load.after_filing",  // the first file filed, its reports still staged
         "stage.after:load",  // between stages
         "report.write",  // inside the later stage
     ])

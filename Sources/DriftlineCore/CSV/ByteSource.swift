@@ -26,21 +26,39 @@ package struct InputError: Error, LogSafe, Equatable {
 }
 
 /// Reads a regular file with `read(2)`.
+///
+/// An inbox is written by customers, so the file is opened without following a symbolic link
+/// (`O_NOFOLLOW`), without blocking on a FIFO (`O_NONBLOCK`), and checked on the descriptor itself
+/// (`fstat`): it must be a regular file with exactly one link, so neither a symlink nor a hard link can
+/// make Driftline read (and report) another tenant's upload.
 package final class FileByteSource: ByteSource {
     private let descriptor: Int32
 
     package init(path: String) throws(InputError) {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
+        guard descriptor >= 0 else {
+            let code = errno
+            if code == ELOOP {
+                throw InputError(.notAFile, "a symbolic link: not followed (errno \(Int(code)))")
+            }
+            throw InputError(.unreadable, "cannot open the file (errno \(Int(code)))")
+        }
         var info = stat()
-        guard stat(path, &info) == 0 else {
-            throw InputError(.unreadable, "cannot stat the file (errno \(Int(errno)))")
+        guard fstat(descriptor, &info) == 0 else {
+            let code = errno
+            close(descriptor)
+            throw InputError(.unreadable, "cannot stat the file (errno \(Int(code)))")
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
+            close(descriptor)
             throw InputError(.notAFile, "not a regular file")
         }
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            throw InputError(.unreadable, "cannot open the file (errno \(Int(errno)))")
+        guard info.st_nlink == 1 else {
+            close(descriptor)
+            throw InputError(.notAFile, "a file with more than one hard link: not read")
         }
+        // Regular files never block; reads are plain blocking reads from here on.
+        _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) & ~O_NONBLOCK)
         self.descriptor = descriptor
     }
 

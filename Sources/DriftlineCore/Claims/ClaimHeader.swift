@@ -63,7 +63,7 @@ package struct ClaimHeader: Sendable {
                     throw UploadError(
                         .malformedHeader,
                         line: record.line,
-                        column: SafeText(column.name),
+                        column: SafeText(configuration: column.name),
                         "the header names column '\(column)' twice (header columns \(first + 1) and \(index + 1))"
                     )
                 }
@@ -85,8 +85,8 @@ package struct ClaimHeader: Sendable {
             let message: SafeMessage =
                 mapped[column] == nil
                 ? "required column '\(column)' is missing from the header"
-                : "required column '\(column)' (named '\(SafeText(mapped[column]!))' by the customer profile) is missing from the header"
-            throw UploadError(.missingColumn, line: record.line, column: SafeText(column.name), message)
+                : "required column '\(column)' (named '\(SafeText(configuration: mapped[column]!))' by the customer profile) is missing from the header"
+            throw UploadError(.missingColumn, line: record.line, column: SafeText(configuration: column.name), message)
         }
     }
 
@@ -97,8 +97,8 @@ package struct ClaimHeader: Sendable {
         let more =
             unknownColumnCount > unknownColumns.count ? " and \(unknownColumnCount - unknownColumns.count) more" : ""
         return unknownColumnCount == 1
-            ? "1 unknown column at position \(SafeText(positions))"
-            : "\(unknownColumnCount) unknown columns at positions \(SafeText(positions + more))"
+            ? "1 unknown column at position \(SafeText(code: positions))"
+            : "\(unknownColumnCount) unknown columns at positions \(SafeText(code: positions + more))"
     }
 
     /// Whether a "header" is really a claim: a field that is a date, an amount or a number, or, when the row

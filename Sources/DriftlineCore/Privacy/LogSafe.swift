@@ -32,11 +32,26 @@ package struct SafeMessage: Sendable, Hashable, CustomStringConvertible, Express
 
 extension SafeMessage: LogSafe {}
 
-/// A name or path from configuration or the inbox layout (file names, column headers the format knows).
+/// Text that may be logged, vouched for by its initializer's label, which says where it comes from.
+///
+/// Every call site is a decision that `scripts/lint-vouchers.sh` (`make lint`) holds to a reviewed list:
+/// nothing read from an upload's bytes — a value, a header name, an error message PostgreSQL wrote — may
+/// ever be wrapped.
 package struct SafeText: LogSafe, Hashable {
     package let description: String
-    /// - Important: only for text that comes from code, configuration or file names, never from a row.
-    package init(_ trusted: String) { description = trusted }
+
+    /// Text made by the program itself: stage and operation names, SQLSTATEs, type names, formatted
+    /// dates and counts, status words.
+    package init(code text: String) { description = text }
+
+    /// Text from configuration files the operator writes: pipeline names, rule ids and messages, the
+    /// format's column names and a customer profile's header names.
+    package init(configuration text: String) { description = text }
+
+    /// A folder or file name, or a path, of the inbox, archive or rejected layout. Customers' transfer tools
+    /// choose file names: they are logged as the operator's handle on a file (control characters are
+    /// escaped by the log format), never a file's contents.
+    package init(inboxName text: String) { description = text }
 }
 
 /// An upload field value; prints as `<redacted>` in `print`, `dump` and `String(reflecting:)`.

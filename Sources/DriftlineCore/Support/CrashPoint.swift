@@ -10,12 +10,21 @@ import Glibc
 /// stop the database, or start a second process, while a run is provably mid-way.
 ///
 /// Points: `load.copy` (per row streamed to COPY), `load.before_commit`, `load.after_commit`
-/// (before the file is moved), `stage.after:<stage>` (after a stage's checkpoint), `report.write`,
-/// `deliver.after_send` (a webhook sent, its attempt not yet recorded).
+/// (before the file is moved), `load.after_filing` (the upload filed, its reports not yet),
+/// `stage.after:<stage>` (after a stage's checkpoint), `report.write`, `deliver.after_send` (a webhook sent,
+/// its attempt not yet recorded).
+///
+/// Debug builds only: a release build ignores both variables, so an environment inherited by a
+/// production run (a copied cron line, a shell left over from testing) cannot kill or stall it.
 package enum CrashPoint {
+    #if DEBUG
     private static let crash: (name: String, count: Int)? = spec("DRIFTLINE_CRASH_AT")
     /// `count` 0 means every hit.
     private static let pause: (name: String, count: Int)? = spec("DRIFTLINE_PAUSE_AT")
+    #else
+    private static let crash: (name: String, count: Int)? = nil
+    private static let pause: (name: String, count: Int)? = nil
+    #endif
     private static let pauseMicroseconds: UInt32 = {
         let milliseconds = getenv("DRIFTLINE_PAUSE_MS").flatMap { UInt32(String(cString: $0)) } ?? 2000
         return milliseconds * 1000

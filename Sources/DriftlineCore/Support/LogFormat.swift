@@ -58,17 +58,16 @@ package struct LineLogHandler: LogHandler {
         }
     }
 
+    /// logfmt: a value with a space, `=`, a quote, a backslash or any control character is quoted, and
+    /// inside the quotes every control character is escaped (`\n`, `\r`, `\t`, `\u001b`…), so no value
+    /// (a customer's file name) can end a line, move the cursor or forge another event.
     static func logfmt(_ fields: [(String, String)]) -> String {
         fields.map { key, value in
             let needsQuotes =
-                value.isEmpty || value.contains { $0 == " " || $0 == "=" || $0 == "\"" || $0 == "\\" || $0.isNewline }
+                value.isEmpty
+                || value.unicodeScalars.contains { $0 == " " || $0 == "=" || $0 == "\"" || $0 == "\\" || isControl($0) }
             guard needsQuotes else { return "\(key)=\(value)" }
-            let escaped = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(
-                of: "\"",
-                with: "\\\""
-            )
-            .replacingOccurrences(of: "\n", with: "\\n")
-            return "\(key)=\"\(escaped)\""
+            return "\(key)=\(quoted(value))"
         }.joined(separator: " ") + "\n"
     }
 
@@ -76,7 +75,15 @@ package struct LineLogHandler: LogHandler {
         "{" + fields.map { "\(jsonString($0.0)):\(jsonString($0.1))" }.joined(separator: ",") + "}\n"
     }
 
-    static func jsonString(_ text: String) -> String {
+    static func jsonString(_ text: String) -> String { quoted(text) }
+
+    /// C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar == "\u{2028}" || scalar == "\u{2029}"
+    }
+
+    /// `text` in double quotes with `"`, `\` and every control character escaped (valid JSON too).
+    static func quoted(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
@@ -86,7 +93,7 @@ package struct LineLogHandler: LogHandler {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             default:
-                if scalar.value < 0x20 {
+                if isControl(scalar) {
                     out += String(format: "\\u%04x", scalar.value)
                 } else {
                     out.unicodeScalars.append(scalar)

@@ -47,11 +47,14 @@ package struct MetricsTextfile: Sendable {
             .replacingOccurrences(of: "\n", with: "\\n")
     }
 
-    /// Writes `driftline.prom` in `directory` via a temporary file and rename.
+    /// Writes `driftline.prom` in `directory` via a temporary file and rename. Metrics hold no PHI and
+    /// are read by node_exporter as another user: the file is 0644, a folder created for it 0755.
     package func write(toDirectory directory: String) throws {
+        try FileMover.makeDirectory(directory, mode: 0o755)
         try FileMover.writeAtomically(
             Data(render().utf8),
-            to: (directory as NSString).appendingPathComponent("driftline.prom")
+            to: (directory as NSString).appendingPathComponent("driftline.prom"),
+            mode: 0o644
         )
     }
 }

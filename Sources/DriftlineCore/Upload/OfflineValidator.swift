@@ -19,7 +19,7 @@ package struct OfflineValidator {
         customer: String? = nil,
         profile: CustomerProfile = .standard
     ) -> ValidationReport {
-        var report = ValidationReport(file: SafeText(path), maxFailuresPerRule: maxFailuresPerRule)
+        var report = ValidationReport(file: SafeText(inboxName: path), maxFailuresPerRule: maxFailuresPerRule)
         var candidates: [(line: Int, hash: UInt64)] = []
         do {
             let validator = try UploadValidator(

@@ -167,7 +167,7 @@ package struct PipelineRunner: Sendable {
             guard lease != nil else {
                 logger.error(
                     "another run of this pipeline is active",
-                    metadata: ["pipeline": .safe(SafeText(pipeline))]
+                    metadata: ["pipeline": .safe(SafeText(configuration: pipeline))]
                 )
                 return RunOutcome(
                     runID: nil,
@@ -195,12 +195,12 @@ package struct PipelineRunner: Sendable {
         }
         var logger = self.logger
         logger[metadataKey: "run"] = .safe(plan.runID)
-        logger[metadataKey: "pipeline"] = .safe(SafeText(pipeline))
+        logger[metadataKey: "pipeline"] = .safe(SafeText(configuration: pipeline))
         logger.info(
             "run started",
             metadata: [
-                "stages": .safe(SafeText(plan.selected.joined(separator: ","))),
-                "as_of": .safe(SafeText(CivilDate.format(plan.asOf))),
+                "stages": .safe(SafeText(code: plan.selected.joined(separator: ","))),
+                "as_of": .safe(SafeText(code: CivilDate.format(plan.asOf))),
             ]
         )
         let retry = options.retry
@@ -221,7 +221,7 @@ package struct PipelineRunner: Sendable {
         var outcomes: [String: StageOutcome] = [:]
         for stage in plan.stages where plan.selected.contains(stage.name) {
             var stageLogger = logger
-            stageLogger[metadataKey: "stage"] = .safe(SafeText(stage.name))
+            stageLogger[metadataKey: "stage"] = .safe(SafeText(code: stage.name))
             let stageStarted = ContinuousClock.now
             do {
                 // A lost lock connection (server restart, terminated backend) drops the lock: take it
@@ -278,7 +278,7 @@ package struct PipelineRunner: Sendable {
                     checkpoint.status == .succeeded
                 {
                     var stageLogger = logger
-                    stageLogger[metadataKey: "stage"] = .safe(SafeText(stage.name))
+                    stageLogger[metadataKey: "stage"] = .safe(SafeText(code: stage.name))
                     outcome = try await stage.recordedOutcome(
                         checkpoint: checkpoint.counters,
                         context: context(for: stage, logger: stageLogger)
@@ -344,6 +344,9 @@ package struct PipelineRunner: Sendable {
             return (.locked, "lost the pipeline lock: another run of this pipeline took over")
         case let error as UploadError:
             return (.data, SafeMessage(trusted: error.description))
+        case let error as FileSystemError:
+            // A path from the inbox layout and an errno: say which file and why.
+            return (.internalError, "file system error: \(error)")
         default:
             return (.internalError, SafeMessage(trusted: "internal error (\(type(of: error)))"))
         }

@@ -96,15 +96,15 @@ package struct RetryPolicy: Sendable {
     /// Logs the retry with codes only (a foreign error's text may quote values).
     private func log(_ error: any Error, attempt: Int, wait: Duration, operation: String, logger: Logger) {
         var metadata: Logger.Metadata = [
-            "op": .safe(SafeText(operation)), "attempt": .safe(attempt),
+            "op": .safe(SafeText(code: operation)), "attempt": .safe(attempt),
             "retry_in_ms": .safe(Int(wait.seconds * 1000)),
         ]
         if let error = error as? PostgresError {
-            metadata["sqlstate"] = .safe(SafeText(error.sqlState ?? "-"))
+            metadata["sqlstate"] = .safe(SafeText(code: error.sqlState ?? "-"))
             metadata["error.kind"] = .safe(error.kind)
             logger.warning("transient database error, retrying", metadata: metadata)
         } else {
-            metadata["error.type"] = .safe(SafeText(String(describing: type(of: error))))
+            metadata["error.type"] = .safe(SafeText(code: String(describing: type(of: error))))
             logger.warning("transient error, retrying", metadata: metadata)
         }
     }

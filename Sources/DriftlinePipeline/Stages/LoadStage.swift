@@ -76,6 +76,8 @@ package struct LoadStage: Stage {
     private func load(_ context: StageContext, connections: ConnectionProvider) throws {
         let config = context.config
         let logger = context.logger
+        // Survives a database restart mid-load (see RetryBudget.swift; DRIFTLINE_RETRY_SECONDS).
+        let retry = RetryPolicy.forLoads(context.retry)
         // Rules compile once per run, before any file is touched; the as-of date is the run's.
         let groups = try CPTGroups.load(
             from: URL(fileURLWithPath: config.rules).appendingPathComponent("cpt_groups.yaml")
@@ -99,7 +101,7 @@ package struct LoadStage: Stage {
         for problem in scan.problems {
             logger.warning(
                 "inbox entry skipped",
-                metadata: ["path": .safe(SafeText(problem.path)), "reason": .safe(problem.message)]
+                metadata: ["path": .safe(SafeText(inboxName: problem.path)), "reason": .safe(problem.message)]
             )
         }
         if !scan.unsettled.isEmpty {
@@ -118,12 +120,12 @@ package struct LoadStage: Stage {
             do { sha256 = try FileDigest.sha256(path: candidate.path) } catch {
                 logger.error(
                     "cannot read upload, left in place",
-                    metadata: ["file": .safe(SafeText(candidate.path)), "reason": .safe(error.message)]
+                    metadata: ["file": .safe(SafeText(inboxName: candidate.path)), "reason": .safe(error.message)]
                 )
                 counters["files_unreadable", default: 0] += 1
                 continue
             }
-            let registration = try context.retry.runBlocking(logger: logger, operation: "register upload") { _ in
+            let registration = try retry.runBlocking(logger: logger, operation: "register upload") { _ in
                 try InboxQueue.register(
                     candidate,
                     sha256: sha256,
@@ -138,33 +140,54 @@ package struct LoadStage: Stage {
                     loaded
                     ? archiveFolder(root, candidate.customerID, context.asOf)
                     : (root as NSString).appendingPathComponent(candidate.customerID)
-                let moved = try? FileMover.move(candidate.path, into: folder)
-                if let moved {
-                    // A run killed between commit and filing left this upload's reports staged.
-                    moveStagedReports(from: stagedReports(config, fileID: fileID), besides: moved)
+                // A run killed between commit and filing left this upload's reports staged.
+                var moved: String?
+                do {
+                    moved = try fileUpload(candidate.path, into: folder, reports: stagedReports(config, fileID: fileID))
+                        .moved
+                } catch {
+                    logger.error(
+                        "could not move the upload out of the inbox, left in place",
+                        metadata: [
+                            "file": .safe(SafeText(inboxName: candidate.path)), "error": .safe(Self.describe(error)),
+                        ]
+                    )
+                    counters["files_skipped", default: 0] += 1
                 }
                 logger.notice(
                     "upload already processed, not loaded again",
                     metadata: [
-                        "file": .safe(SafeText(candidate.path)), "upload": .safe(uploadID ?? 0),
-                        "status": .safe(SafeText(status ?? "unknown")), "moved_to": .safe(SafeText(moved ?? "-")),
+                        "file": .safe(SafeText(inboxName: candidate.path)), "upload": .safe(uploadID ?? 0),
+                        "status": .safe(SafeText(code: status ?? "unknown")),
+                        "moved_to": .safe(SafeText(inboxName: moved ?? "-")),
                     ]
                 )
                 counters["files_duplicate", default: 0] += 1
             }
         }
-        _ = try context.retry.runBlocking(logger: logger, operation: "record scan") { _ in
+        _ = try retry.runBlocking(logger: logger, operation: "record scan") { _ in
             try RunStore.addToSummary(runID: context.runID, stage: name, counters, on: connections.connection())
         }
 
         // 2. Claim and load queued files one by one until the queue is empty.
         let loader = UploadLoader(rules: rules, groups: groups, maxRejectRate: config.maxRejectRate, logger: logger)
-        while true {
-            let done = try context.retry.runBlocking(logger: logger, operation: "load upload") { _ in
-                try loadNext(loader: loader, profiles: profiles, context: context, connections: connections)
+        do {
+            while true {
+                let done = try retry.runBlocking(logger: logger, operation: "load upload") { _ in
+                    try loadNext(loader: loader, profiles: profiles, context: context, connections: connections)
+                }
+                if !done { break }
             }
-            if !done { break }
+        } catch let error as FileSystemError {
+            // Staging the reports failed (the upload's transaction rolled back): name the path and errno.
+            logger.error("file system error, stage stopped", metadata: ["error": .safe(error)])
+            throw error
         }
+    }
+
+    /// A failure safe to log: a ``FileSystemError`` (path, errno) as it is, anything else by its type.
+    static func describe(_ error: any Error) -> SafeText {
+        SafeText(code: (error as? FileSystemError)?.description ?? "\(type(of: error))")
     }
 
     private func staging(_ config: PipelineConfig) -> String {
@@ -179,8 +202,9 @@ package struct LoadStage: Stage {
         (staging(config) as NSString).appendingPathComponent(String(fileID))
     }
 
-    /// Removes staged reports whose upload is done and no longer in the inbox: they hold raw rows
-    /// (the reject report) and nothing will claim them.
+    /// Staged reports whose upload is done and no longer in the inbox: filed beside the upload when a
+    /// run was killed after filing it (the staged folder says where it went), otherwise removed: they
+    /// hold raw rows (the reject report) and nothing will claim them.
     private func removeOrphanedReports(
         _ config: PipelineConfig,
         context: StageContext,
@@ -197,12 +221,21 @@ package struct LoadStage: Stage {
             )
         else { return }
         var removed = 0
+        var filed = 0
         for row in rows.rows where !FileManager.default.fileExists(atPath: row[1]!) {
-            if (try? FileManager.default.removeItem(atPath: (folder as NSString).appendingPathComponent(row[0]!)))
-                != nil
-            {
+            let staged = (folder as NSString).appendingPathComponent(row[0]!)
+            if let upload = filedAs(staged) {
+                moveStagedReports(from: staged, besides: upload)
+                filed += 1
+            } else if (try? FileManager.default.removeItem(atPath: staged)) != nil {
                 removed += 1
             }
+        }
+        if filed > 0 {
+            context.logger.notice(
+                "filed the staged reports of uploads a killed run had filed without them",
+                metadata: ["uploads": .safe(filed)]
+            )
         }
         if removed > 0 {
             context.logger.notice(
@@ -210,6 +243,44 @@ package struct LoadStage: Stage {
                 metadata: ["uploads": .safe(removed)]
             )
         }
+    }
+
+    /// Where the upload of the staged reports in `staged` was filed, if it was and is still there.
+    private func filedAs(_ staged: String) -> String? {
+        let marker = (staged as NSString).appendingPathComponent(Self.filedAsMarker)
+        guard let data = FileManager.default.contents(atPath: marker) else { return nil }
+        let path = String(decoding: data, as: UTF8.self)
+        var info = stat()
+        guard path.hasPrefix("/"), lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return path
+    }
+
+    /// In a staged folder: the absolute path the upload is being filed at.
+    private static let filedAsMarker = "filed_as"
+
+    /// Moves the upload out of the inbox, then its staged reports beside it. The staged folder first
+    /// records where the upload goes, so a run killed in between files the reports on its next run
+    /// instead of removing them as orphans.
+    @discardableResult
+    private func fileUpload(
+        _ path: String,
+        into folder: String,
+        reports: String
+    ) throws -> (
+        moved: String, rejects: String?
+    ) {
+        let name = (path as NSString).lastPathComponent
+        if FileManager.default.fileExists(atPath: reports) {
+            let target = URL(fileURLWithPath: FileMover.uniquePath(in: folder, name: name)).path
+            try FileMover.writeAtomically(
+                Data(target.utf8),
+                to: (reports as NSString).appendingPathComponent(Self.filedAsMarker)
+            )
+            let moved = try FileMover.move(path, into: folder, name: (target as NSString).lastPathComponent)
+            CrashPoint.reach("load.after_filing")
+            return (moved, moveStagedReports(from: reports, besides: moved))
+        }
+        return (try FileMover.move(path, into: folder), nil)
     }
 
     /// Files the staged reports beside the upload at `uploadPath`; returns the reject report's path if any.
@@ -256,14 +327,14 @@ package struct LoadStage: Stage {
             context.logger.warning(
                 "not an upload, moved to rejected",
                 metadata: [
-                    "file": .safe(SafeText(candidate.path)), "moved_to": .safe(SafeText(moved)),
+                    "file": .safe(SafeText(inboxName: candidate.path)), "moved_to": .safe(SafeText(inboxName: moved)),
                     "reason": .safe(message),
                 ]
             )
         } catch {
             context.logger.error(
                 "not an upload, and it could not be moved: left in place",
-                metadata: ["file": .safe(SafeText(candidate.path)), "reason": .safe(message)]
+                metadata: ["file": .safe(SafeText(inboxName: candidate.path)), "reason": .safe(message)]
             )
         }
     }
@@ -286,12 +357,12 @@ package struct LoadStage: Stage {
             }
             let reports = stagedReports(config, fileID: entry.fileID)
             try? FileManager.default.removeItem(atPath: reports)  // from an attempt that rolled back
-            try FileManager.default.createDirectory(atPath: reports, withIntermediateDirectories: true)
+            try FileMover.makeDirectory(reports)
             let rejectsPath = (reports as NSString).appendingPathComponent("rejects.csv")
             let rejectReport = try RejectReportWriter(path: rejectsPath)
             var logger = context.logger
-            logger[metadataKey: "upload.file"] = .safe(SafeText(entry.file.fileName))
-            logger[metadataKey: "customer"] = .safe(SafeText(entry.file.customerID))
+            logger[metadataKey: "upload.file"] = .safe(SafeText(inboxName: entry.file.fileName))
+            logger[metadataKey: "customer"] = .safe(SafeText(inboxName: entry.file.customerID))
             var loaderForFile = loader
             loaderForFile.logger = logger
             let outcome = try loaderForFile.load(
@@ -326,19 +397,31 @@ package struct LoadStage: Stage {
         guard let outcome else {
             context.logger.warning(
                 "queued upload vanished from the inbox",
-                metadata: ["file": .safe(SafeText(entry.file.path))]
+                metadata: ["file": .safe(SafeText(inboxName: entry.file.path))]
             )
             return true
         }
         CrashPoint.reach("load.after_commit")
-        file(entry: entry, outcome: outcome, reports: stagedReports(config, fileID: entry.fileID), context: context)
+        file(
+            entry: entry,
+            outcome: outcome,
+            reports: stagedReports(config, fileID: entry.fileID),
+            context: context,
+            connections: connections
+        )
         context.progress?.rowsRead(outcome.rowsRead)
         context.progress?.fileDone(bytes: outcome.bytes)
         return true
     }
 
     /// Moves the upload (and its reject report) out of the inbox after its transaction committed.
-    private func file(entry: InboxQueue.Entry, outcome: LoadOutcome, reports: String, context: StageContext) {
+    private func file(
+        entry: InboxQueue.Entry,
+        outcome: LoadOutcome,
+        reports: String,
+        context: StageContext,
+        connections: ConnectionProvider
+    ) {
         let config = context.config
         let customer = entry.file.customerID
         let folder =
@@ -346,23 +429,33 @@ package struct LoadStage: Stage {
             ? archiveFolder(config.archive, customer, context.asOf)
             : (config.rejected as NSString).appendingPathComponent(customer)
         var metadata: Logger.Metadata = [
-            "upload": .safe(outcome.uploadID), "customer": .safe(SafeText(customer)),
-            "file": .safe(SafeText(entry.file.fileName)), "status": .safe(outcome.status),
+            "upload": .safe(outcome.uploadID), "customer": .safe(SafeText(inboxName: customer)),
+            "file": .safe(SafeText(inboxName: entry.file.fileName)), "status": .safe(outcome.status),
             "rows.read": .safe(outcome.rowsRead), "rows.loaded": .safe(outcome.rowsLoaded),
             "rows.rejected": .safe(outcome.rowsRejected), "rows.warned": .safe(outcome.rowsWarned),
         ]
         if let ignored = outcome.unknownColumnsSummary { metadata["columns.ignored"] = .safe(ignored) }
         do {
-            let moved = try FileMover.move(entry.file.path, into: folder)
-            metadata["moved_to"] = .safe(SafeText(moved))
-            if let rejects = moveStagedReports(from: reports, besides: moved) {
-                metadata["report"] = .safe(SafeText(rejects))
-            }
+            let (moved, rejects) = try fileUpload(entry.file.path, into: folder, reports: reports)
+            metadata["moved_to"] = .safe(SafeText(inboxName: moved))
+            if let rejects { metadata["report"] = .safe(SafeText(inboxName: rejects)) }
         } catch {
             context.logger.error(
-                "could not move the upload out of the inbox",
-                metadata: ["file": .safe(SafeText(entry.file.path))]
+                "could not move the upload out of the inbox, left in place",
+                metadata: ["file": .safe(SafeText(inboxName: entry.file.path)), "error": .safe(Self.describe(error))]
             )
+            // Loaded, but still in the inbox: the run says so (exit 65); the next run files it.
+            _ = try? RetryPolicy.forLoads(context.retry).runBlocking(
+                logger: context.logger,
+                operation: "record unfiled upload"
+            ) { _ in
+                try RunStore.addToSummary(
+                    runID: context.runID,
+                    stage: name,
+                    ["files_skipped": 1],
+                    on: connections.connection()
+                )
+            }
         }
         if let error = outcome.error {
             metadata["reason"] = .safe(error.kind)

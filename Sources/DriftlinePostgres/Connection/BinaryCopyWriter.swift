@@ -1,12 +1,17 @@
 import DriftlineCore
 
 /// Encodes tuples in PostgreSQL's binary COPY format and streams them in ~256 KiB messages.
+///
+/// Every append makes sure its bytes fit: a value flushes the buffer first when it would not fit, and
+/// the fixed-size fields of a row that straddles the end grow the buffer rather than write past it.
 package struct BinaryCopyWriter: ~Copyable {
     private let connection: PGConnection
     private var buffer: UnsafeMutablePointer<UInt8>
-    private let capacity = 512 * 1024
+    /// The buffer's size (grows only for a row's fixed fields after a value that nearly filled it).
+    package private(set) var capacity = 512 * 1024
     private let flushAt = 256 * 1024
-    private var count = 0
+    /// Bytes waiting to be sent.
+    package private(set) var count = 0
 
     /// Days between 1970-01-01 and PostgreSQL's epoch 2000-01-01.
     private static let postgresEpochOffset: Int32 = 10_957
@@ -22,12 +27,28 @@ package struct BinaryCopyWriter: ~Copyable {
 
     deinit { buffer.deallocate() }
 
+    /// Makes room for `bytes` more bytes.
+    @inline(__always) private mutating func reserve(_ bytes: Int) {
+        if count &+ bytes > capacity { grow(to: count + bytes) }
+    }
+
+    private mutating func grow(to needed: Int) {
+        let larger = max(needed, capacity * 2)
+        let fresh = UnsafeMutablePointer<UInt8>.allocate(capacity: larger)
+        fresh.update(from: buffer, count: count)
+        buffer.deallocate()
+        buffer = fresh
+        capacity = larger
+    }
+
     @inline(__always) private mutating func append(_ byte: UInt8) {
+        reserve(1)
         buffer[count] = byte
         count &+= 1
     }
 
     @inline(__always) private mutating func appendInt16(_ value: Int16) {
+        reserve(2)
         let big = UInt16(bitPattern: value).bigEndian
         withUnsafeBytes(of: big) {
             (buffer + count).update(from: $0.baseAddress!.assumingMemoryBound(to: UInt8.self), count: 2)
@@ -36,6 +57,7 @@ package struct BinaryCopyWriter: ~Copyable {
     }
 
     @inline(__always) private mutating func appendInt32(_ value: Int32) {
+        reserve(4)
         let big = UInt32(bitPattern: value).bigEndian
         withUnsafeBytes(of: big) {
             (buffer + count).update(from: $0.baseAddress!.assumingMemoryBound(to: UInt8.self), count: 4)

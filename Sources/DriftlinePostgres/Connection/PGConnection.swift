@@ -37,7 +37,14 @@ package final class PGConnection {
         return text.split(separator: "\n").first.map(String.init) ?? "unknown"
     }
 
-    package var isHealthy: Bool { PQstatus(handle) == CONNECTION_OK }
+    /// A connection to a standby (it refused a write with `25006`) is not worth keeping: after a
+    /// failover, a new connection reaches the new primary.
+    private var connectedToStandby = false
+    /// A statement failed without a SQLSTATE: libpq itself gave up on the connection (after a server
+    /// restart the socket is dead while `PQstatus` still says OK). Not worth keeping either.
+    private var lost = false
+
+    package var isHealthy: Bool { PQstatus(handle) == CONNECTION_OK && !connectedToStandby && !lost }
 
     /// The backend's process id (for tests that terminate it).
     package var backendPID: Int32 { PQbackendPID(handle) }
@@ -66,7 +73,9 @@ package final class PGConnection {
     }
 
     func error(from result: OpaquePointer?, kind: PostgresError.Kind, operation: String) -> PostgresError {
-        guard PQstatus(handle) == CONNECTION_OK else {
+        guard PQstatus(handle) == CONNECTION_OK, result.flatMap(Self.sqlState) != nil else {
+            // Every error the server sends has a SQLSTATE; one without is libpq's own: the connection.
+            lost = true
             return PostgresError(.connectionLost, sqlState: result.flatMap(Self.sqlState), operation: operation)
         }
         guard let result else { return PostgresError(kind, operation: operation) }
@@ -76,9 +85,11 @@ package final class PGConnection {
             let text = String(cString: context)
             if let match = text.firstMatch(of: /line (\d+)/) { copyLine = Int(match.1) }
         }
+        let sqlState = Self.sqlState(result)
+        if sqlState == "25006" { connectedToStandby = true }
         return PostgresError(
             kind,
-            sqlState: Self.sqlState(result),
+            sqlState: sqlState,
             constraint: clibpq_constraint(result).map { String(cString: $0) },
             copyLine: copyLine,
             operation: operation
@@ -99,7 +110,7 @@ package final class PGConnection {
             try execute("COMMIT", operation: "commit")
             return value
         } catch {
-            if isHealthy { try? execute("ROLLBACK", operation: "rollback") }
+            if PQstatus(handle) == CONNECTION_OK { try? execute("ROLLBACK", operation: "rollback") }
             throw error
         }
     }

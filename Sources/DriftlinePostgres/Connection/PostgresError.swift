@@ -46,13 +46,22 @@ package struct PostgresError: Error, LogSafe {
         case .queryFailed, .copyFailed:
             guard let sqlState else { return false }
             // 40001 serialization, 40P01 deadlock, 55P03 lock not available, 57014 statement/lock timeout,
-            // 08xxx connection exceptions, 57P01..57P03 admin shutdown / cannot connect now, 53xxx resources.
+            // 08xxx connection exceptions, 57P01..57P03 admin shutdown / cannot connect now, 53xxx resources,
+            // 25006 read-only transaction (connected to a standby, e.g. after a failover: the primary is
+            // unavailable; the connection is dropped so the retry reconnects).
             return sqlState == "40001" || sqlState == "40P01" || sqlState == "55P03" || sqlState == "57014"
                 || sqlState.hasPrefix("08") || sqlState.hasPrefix("57P") || sqlState.hasPrefix("53")
+                || isReadOnlyTransaction
         }
     }
 
     package var isUniqueViolation: Bool { sqlState == "23505" }
+
+    /// `lock_timeout` expired (55P03 lock_not_available).
+    package var isLockTimeout: Bool { sqlState == "55P03" }
+
+    /// `25006` read_only_sql_transaction: the server is a standby (a failover moved the primary).
+    package var isReadOnlyTransaction: Bool { sqlState == "25006" }
 
     package var description: String {
         var text = "PostgreSQL \(kind) during \(operation)"

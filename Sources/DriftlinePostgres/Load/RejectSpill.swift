@@ -27,9 +27,11 @@ final class RejectSpill {
 
     /// One line: `line \t rule \t column \t message` (tabs and newlines in configuration text are folded).
     func append(line: Int, finding: Finding) throws {
-        for (index, field) in [String(line), finding.ruleID, finding.column ?? "", finding.message.description]
-            .enumerated()
-        {
+        let fields = [
+            String(line), StoredText.ruleID(finding.ruleID), StoredText.column(finding.column) ?? "",
+            StoredText.message(finding.message.description),
+        ]
+        for (index, field) in fields.enumerated() {
             if index > 0 { buffer.append(0x09) }
             for byte in field.utf8 { buffer.append(byte == 0x09 || byte == 0x0A || byte == 0x0D ? 0x20 : byte) }
         }

@@ -112,7 +112,7 @@ package struct UploadLoader {
             status: .loaded,
             uploadID: uploadID,
             bytes: file.size,
-            report: ValidationReport(file: SafeText(file.fileName))
+            report: ValidationReport(file: SafeText(inboxName: file.fileName))
         )
         try connection.execute("SAVEPOINT direct_load", operation: "savepoint")
         if let outcome = try loadDirect(file, fresh, rejectReport: rejectReport, on: connection) {
@@ -275,9 +275,9 @@ package struct UploadLoader {
                     writer.int32(Int32(truncatingIfNeeded: row.line))
                     writer.bool(row.duplicateCandidate)
                     if let first {
-                        try writer.text(first.ruleID)
-                        try writer.text(first.column)
-                        try writer.text(first.message.description)
+                        try writer.text(StoredText.ruleID(first.ruleID))
+                        try writer.text(StoredText.column(first.column))
+                        try writer.text(StoredText.message(first.message.description))
                         for _ in 0..<Self.claimColumnList.count { writer.null() }
                         continue
                     }
@@ -432,8 +432,8 @@ package struct UploadLoader {
             VALUES ($1, (SELECT customer_id FROM driftline.uploads WHERE upload_id = $1), $2, $3, $4, $5)
             """,
             [
-                String(outcome.uploadID), String(error.line ?? 0), error.column?.description, ruleID,
-                error.message.description,
+                String(outcome.uploadID), String(error.line ?? 0), StoredText.column(error.column?.description),
+                StoredText.ruleID(ruleID), StoredText.message(error.message.description),
             ],
             operation: "record file reject"
         )
@@ -453,7 +453,8 @@ package struct UploadLoader {
                 String(outcome.uploadID), String(outcome.rowsRead), String(outcome.rowsLoaded),
                 String(outcome.rowsRejected), String(outcome.rowsWarned), outcome.status.rawValue,
                 outcome.error.map { $0.kind.rawValue }, outcome.error?.line.map(String.init),
-                outcome.error?.message.description, Self.textArray(outcome.unknownColumns.map(String.init)),
+                outcome.error.map { StoredText.message($0.message.description) },
+                Self.textArray(outcome.unknownColumns.map(String.init)),
             ],
             operation: "record upload counts"
         )
@@ -463,7 +464,7 @@ package struct UploadLoader {
                 INSERT INTO driftline.upload_findings (upload_id, customer_id, rule_id, severity, count)
                 SELECT $1, customer_id, $2, $3, $4 FROM driftline.uploads WHERE upload_id = $1
                 """,
-                [String(outcome.uploadID), rule.ruleID, rule.severity.rawValue, String(rule.count)],
+                [String(outcome.uploadID), StoredText.ruleID(rule.ruleID), rule.severity.rawValue, String(rule.count)],
                 operation: "record rule counts"
             )
         }

@@ -1,3 +1,4 @@
+-- driftline: backward-compatible
 -- Alerts (issue 12): every evaluation outcome, the webhook outbox, delivery attempts, endpoint state,
 -- silences and feedback. Lock order (after issue 11's customer → drift event): per-customer advisory
 -- lock → alert_events → outbox; a deliverer holds one outbox row (FOR UPDATE SKIP LOCKED) → its endpoint row.
@@ -48,7 +49,7 @@ CREATE TABLE driftline.outbox (
     alert_ids       bigint[] NOT NULL,
     body            text NOT NULL,
     status          text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'dead')),
-    attempts        integer NOT NULL DEFAULT 0,
+    attempts        bigint NOT NULL DEFAULT 0,
     next_attempt_at timestamptz NOT NULL DEFAULT now(),
     created_at      timestamptz NOT NULL DEFAULT now(),
     delivered_at    timestamptz,
@@ -62,11 +63,11 @@ CREATE TABLE driftline.delivery_attempts (
     attempt_id      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     message_id      text NOT NULL REFERENCES driftline.outbox ON DELETE CASCADE,
     endpoint        text NOT NULL,
-    attempt         integer NOT NULL,
+    attempt         bigint NOT NULL,
     channel         text NOT NULL CHECK (channel IN ('webhook', 'file')),
     started_at      timestamptz NOT NULL,
     duration_ms     double precision NOT NULL,
-    status_code     integer,
+    status_code     bigint,
     outcome         text NOT NULL CHECK (outcome IN ('delivered', 'retry', 'failed', 'dead')),
     error_class     text,
     next_attempt_at timestamptz
@@ -76,7 +77,7 @@ CREATE INDEX delivery_attempts_message_idx ON driftline.delivery_attempts (messa
 -- Endpoint state: disabled by a 410, paused by the circuit breaker.
 CREATE TABLE driftline.webhook_endpoints (
     endpoint             text PRIMARY KEY,
-    consecutive_failures integer NOT NULL DEFAULT 0,
+    consecutive_failures bigint NOT NULL DEFAULT 0,
     paused_until         timestamptz,
     disabled_at          timestamptz,
     disabled_reason      text
