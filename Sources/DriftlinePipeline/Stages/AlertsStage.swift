@@ -24,6 +24,9 @@ package struct AlertsStage: Stage {
                 )
             }
         }
+        if !summary.driftEventsTable {
+            context.logger.notice("no driftline.drift_events table yet (no drift stage has run): nothing to evaluate")
+        }
         var metadata: Logger.Metadata = [:]
         for (key, value) in summary.counts { metadata[key] = "\(value)" }
         context.logger.info("alerts evaluated", metadata: metadata)
