@@ -11,6 +11,10 @@ package enum AlertStore {
     /// First key of the per-customer `pg_advisory_xact_lock(int, int)` ("al").
     static let lockClass: Int32 = 0x616C
 
+    /// The primary key of `driftline.drift_events` (migration 0004, the drift branch: `event_id`), which
+    /// `alert_events.drift_event_id` refers to.
+    static let driftEventKey = "event_id"
+
     /// Evaluates every drift event that has no `alert_events` row yet.
     ///
     /// - Parameters:
@@ -39,7 +43,7 @@ package enum AlertStore {
         }
         var sql = """
             SELECT DISTINCT customer_id FROM driftline.drift_events d
-            WHERE NOT EXISTS (SELECT 1 FROM driftline.alert_events a WHERE a.drift_event_id = d.drift_event_id)
+            WHERE NOT EXISTS (SELECT 1 FROM driftline.alert_events a WHERE a.drift_event_id = d.\(driftEventKey))
               AND ($1::text IS NULL OR customer_id = $1)
             """
         if asOf != nil {
@@ -89,14 +93,14 @@ package enum AlertStore {
         )
         let events = try connection.query(
             """
-            SELECT drift_event_id, payer, cpt_group, drift_type, method, severity, direction,
+            SELECT \(driftEventKey), payer, cpt_group, drift_type, method, severity, direction,
                    baseline_start::text, baseline_end::text, current_start::text, current_end::text,
                    baseline_n, current_n, baseline_value, current_value, abs_change, rel_change,
                    ci_low, ci_high, p_value, q_value
             FROM driftline.drift_events d
             WHERE customer_id = $1
-              AND NOT EXISTS (SELECT 1 FROM driftline.alert_events a WHERE a.drift_event_id = d.drift_event_id)
-            ORDER BY current_end, drift_event_id
+              AND NOT EXISTS (SELECT 1 FROM driftline.alert_events a WHERE a.drift_event_id = d.\(driftEventKey))
+            ORDER BY current_end, \(driftEventKey)
             """,
             [customerID],
             operation: "read new drift events"
