@@ -3,7 +3,7 @@
 -- silences and feedback. Lock order (after issue 11's customer → drift event): per-customer advisory
 -- lock → alert_events → outbox; a deliverer holds one outbox row (FOR UPDATE SKIP LOCKED) → its endpoint row.
 --
--- drift_event_id refers to driftline.drift_events(drift_event_id) (migration 0004, the drift branch). There
+-- drift_event_id refers to driftline.drift_events(event_id) (migration 0004, the drift branch). There
 -- is deliberately no foreign key: this migration must apply before or without 0004, and drift events are
 -- never deleted.
 
