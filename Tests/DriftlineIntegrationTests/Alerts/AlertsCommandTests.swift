@@ -121,6 +121,40 @@ struct AlertsCommandTests {
         #expect(receiver.requests.map(\.webhookID) == [id, id])
     }
 
+    @Test func twoDelivererProcessesSendEachMessageOnce() throws {
+        let database = try TestDatabase()
+        let workspace = try Workspace()
+        let connection = try database.connect()
+        for index in 0..<10 { try DriftEvents.insert(connection, customer: "c\(index)", payer: "AETNA") }
+        let evaluate = try DriftlineProcess.run(["alerts", "evaluate"], in: workspace.path, databaseURL: database.url)
+        #expect(evaluate.stdout.contains("messages 10"), "\(evaluate.stdout)")
+        let receiver = try WebhookReceiver()
+        defer { receiver.shutdown() }
+        receiver.script("/hook", Array(repeating: .init(status: 200, delay: 0.1), count: 10))
+        let environment = [
+            "DRIFTLINE_WEBHOOK_DEFAULT_URL": receiver.url("/hook"),
+            "DRIFTLINE_WEBHOOK_DEFAULT_SECRET": Self.secret,
+        ]
+        let first = try DriftlineProcess.start(
+            ["alerts", "deliver"],
+            in: workspace.path,
+            databaseURL: database.url,
+            environment: environment
+        )
+        let second = try DriftlineProcess.start(
+            ["alerts", "deliver"],
+            in: workspace.path,
+            databaseURL: database.url,
+            environment: environment
+        )
+        let results = [first.wait(), second.wait()]
+        #expect(results.allSatisfy { $0.status == 0 }, "\(results.map(\.stderr))")
+        let ids = receiver.requests.map(\.webhookID)
+        #expect(ids.count == 10 && Set(ids).count == 10)
+        #expect(try database.int("SELECT count(*) FROM driftline.delivery_attempts") == 10)
+        #expect(try database.int("SELECT count(*) FROM driftline.outbox WHERE status = 'delivered'") == 10)
+    }
+
     @Test func aRunKilledAfterSendingResendsTheSameID() throws {
         let (database, workspace) = try Self.loaded()
         let receiver = try WebhookReceiver()
