@@ -61,7 +61,7 @@ package struct DeliverStage: Stage {
         let summary = try await deliverer.run(databaseURL: context.databaseURL, logger: context.logger)
         return StageOutcome(
             verdict: summary.deadLettered > 0 ? .undelivered : .ok,
-            summary: ["notifications_dead_lettered": Int64(summary.deadLettered)],
+            summary: ["notifications_undelivered": Int64(summary.deadLettered)],
             headline: """
                 notifications delivered \(summary.delivered + summary.filed), dead-lettered \(summary.deadLettered), \
                 pending \(summary.pending)
@@ -74,6 +74,6 @@ package struct DeliverStage: Stage {
 
     package func recordedOutcome(checkpoint: [String: Int64], context: StageContext) async throws -> StageOutcome {
         let dead = checkpoint["deliver_dead_lettered"] ?? 0
-        return StageOutcome(verdict: dead > 0 ? .undelivered : .ok, summary: ["notifications_dead_lettered": dead])
+        return StageOutcome(verdict: dead > 0 ? .undelivered : .ok, summary: ["notifications_undelivered": dead])
     }
 }
