@@ -220,7 +220,7 @@ package struct WebhookDeliverer: Sendable {
     }
 
     /// `Retry-After`: delay-seconds or an HTTP-date.
-    static func retryAfterSeconds(_ text: String) -> Double? {
+    package static func retryAfterSeconds(_ text: String) -> Double? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if let seconds = Double(trimmed), seconds.isFinite, seconds >= 0 { return seconds }
         let formatter = DateFormatter()

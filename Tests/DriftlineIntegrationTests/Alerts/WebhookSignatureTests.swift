@@ -78,6 +78,21 @@ import Testing
         #expect(try WebhookCredentials.load(book: book, environment: [:], secretsFile: nil).endpoint("default") == nil)
     }
 
+    @Test func retryAfterIsSecondsOrAnHTTPDate() throws {
+        #expect(WebhookDeliverer.retryAfterSeconds("120") == 120)
+        #expect(WebhookDeliverer.retryAfterSeconds(" 7 ") == 7)
+        #expect(WebhookDeliverer.retryAfterSeconds("-1") == nil)
+        #expect(WebhookDeliverer.retryAfterSeconds("soon") == nil)
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        let inAMinute = formatter.string(from: Date().addingTimeInterval(60))
+        let seconds = try #require(WebhookDeliverer.retryAfterSeconds(inAMinute))
+        #expect(seconds > 55 && seconds <= 60)
+        #expect(WebhookDeliverer.retryAfterSeconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0)  // in the past
+    }
+
     /// The `standardwebhooks` Python package (the specification's own library) verifies what we sign.
     @Test(.enabled(if: WebhookSignatureTests.pythonVerifierAvailable))
     func anIndependentVerifierAccepts() throws {
