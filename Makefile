@@ -37,6 +37,9 @@ db-stop: ## Stop the embedded PostgreSQL
 demo: db-start ## Run the nightly pipeline on samples/ (fresh demo database each time) and print the run
 	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)/inbox
 	cp -r samples/*/ $(DEMO_DIR)/inbox/
+	@# Eighteen months of history with planted drift (drift-truth.csv), so the drift stage has something to find.
+	$(DRIFTLINE) samples generate --out $(DEMO_DIR)/history --rows 120000 --customers 3 --seed 21 --drift --as-of 2026-11-22
+	cp -r $(DEMO_DIR)/history/*/ $(DEMO_DIR)/inbox/
 	touch -d '2 minutes ago' $(DEMO_DIR)/inbox/*/*
 	cp -r pipelines rules $(DEMO_DIR)/
 	@if [ -z "$$DATABASE_URL" ]; then \
@@ -46,7 +49,9 @@ demo: db-start ## Run the nightly pipeline on samples/ (fresh demo database each
 	fi; export DATABASE_URL; cd $(DEMO_DIR); \
 	  ../$(DRIFTLINE) run --pipeline pipelines/nightly.yaml --as-of 2026-11-21; status=$$?; \
 	  echo; echo "exit status $$status (0 = all loaded, 65 = a file was rejected, 76 = an alert was dead-lettered)"; echo; \
-	  ../$(DRIFTLINE) runs --limit 1; echo; find archive rejected metrics -type f | sort; \
+	  ../$(DRIFTLINE) runs --limit 1; echo; ../$(DRIFTLINE) drift list --limit 10; echo; \
+	  echo "planted (history/drift-truth.csv):"; cat history/drift-truth.csv; echo; \
+	  find archive rejected metrics -type f | sort; \
 	  if [ -d alerts ]; then echo; echo "alerts (file channel):"; cat alerts/*.jsonl; fi
 
 test: db-start ## Run the test suite against a real PostgreSQL

@@ -108,7 +108,7 @@ let package = Package(
             name: "DriftlineIntegrationTests",
             dependencies: [
                 "DriftlineCore", "DriftlinePostgres", "DriftlinePipeline", "DriftlineDelivery", "DriftlineEmbedded",
-                "DriftlineTestSupport",
+                "DriftlineSamples", "DriftlineTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

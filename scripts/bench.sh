@@ -18,8 +18,17 @@
 #      set and a 1,000-rule set (25 payers x 150 CPT codes, each row in scope of 10 rules), alternately,
 #      BENCH_VALIDATE_RUNS times each. Reported as the fastest run (the one least disturbed by neighbours on
 #      a shared machine) and the median.
+#   3. Load cost of the drift index (issue 11): with BENCH_INDEX_AB=1, every load run of step 1 is followed by one
+#      more driftline run with BENCH_DRIFT_INDEX (claims_decided_brin) dropped (re-created, untimed, afterwards
+#      with BENCH_DRIFT_INDEX_SQL): with vs without.
+#   4. Drift (issue 11): BENCH_DRIFT_ROWS claims (`samples generate --drift`, BENCH_DRIFT_CUSTOMERS customers,
+#      Pareto-sized, ~1.5 years of decisions) are loaded, vacuumed (the nightly autovacuum's job: it summarises
+#      the BRIN ranges), then, alternately, BENCH_RUNS times each: `driftline drift --as-of`
+#      (aggregate, detect, insert; the events table emptied before each run) and one plain
+#      `SELECT customer_id, payer, cpt_group, count(*) … GROUP BY 1, 2, 3` over the same windows' rows.
 #
 # Environment: DATABASE_URL (required; the Makefile sets it), BENCH_RUNS (3), BENCH_ROWS ("1000000 4000000"; "" = none),
+# BENCH_INDEX_AB (0), BENCH_DRIFT_ROWS (5000000; "" = none), BENCH_DRIFT_CUSTOMERS (300),
 # BENCH_VALIDATE_RUNS (7),
 # BENCH_VALIDATE_ROWS (1000000), BENCH_MAPPED_ROWS (1000000; "" = none), BENCH_SEED (7), DRIFTLINE_BIN (.build/release/driftline),
 # BENCH_KEEP=1 keeps the generated files under bench-out/work.
@@ -38,6 +47,9 @@ VALIDATE_RUNS=${BENCH_VALIDATE_RUNS:-7}
 ROWS_LIST=${BENCH_ROWS-"1000000 4000000"}  # BENCH_ROWS="" = validation only
 VALIDATE_ROWS=${BENCH_VALIDATE_ROWS:-1000000}
 MAPPED_ROWS=${BENCH_MAPPED_ROWS-1000000}
+DRIFT_ROWS=${BENCH_DRIFT_ROWS-5000000}
+DRIFT_CUSTOMERS=${BENCH_DRIFT_CUSTOMERS:-300}
+INDEX_AB=${BENCH_INDEX_AB:-0}
 SEED=${BENCH_SEED:-7}
 AS_OF=2026-11-21
 OUT=$ROOT/bench-out
@@ -101,7 +113,8 @@ SQL
 # The driftline workspace: a copy of the nightly pipeline, rules pointing at the repo's rules/.
 WS=$WORK/ws
 mkdir -p "$WS"
-sed -E "s|^rules:[[:space:]]*[^#]*|rules: $ROOT/rules   |; s|^settle_seconds:[[:space:]]*[0-9.]+|settle_seconds: 0|" \
+# The load benchmark times load → report: the drift stage is timed on its own (step 4).
+sed -E "s|^rules:[[:space:]]*[^#]*|rules: $ROOT/rules   |; s|^settle_seconds:[[:space:]]*[0-9.]+|settle_seconds: 0|; /^  - drift/d; /^drift:/,/^[^ ]/{/^drift:/d; /^ /d}" \
     "$ROOT/pipelines/nightly.yaml" >"$WS/bench.yaml"
 grep -q "^rules: $ROOT/rules" "$WS/bench.yaml" || die "could not point $WS/bench.yaml at $ROOT/rules"
 
@@ -200,6 +213,13 @@ validate_runs() { # file rows
     done
 }
 
+# The drift index as 0004_drift.sql creates it (step 3 drops and re-creates it).
+DRIFT_INDEX=${BENCH_DRIFT_INDEX:-claims_decided_brin}
+DRIFT_INDEX_SQL=${BENCH_DRIFT_INDEX_SQL:-"CREATE INDEX claims_decided_brin ON driftline.claims USING brin (decided_date)
+    WITH (pages_per_range = 32, autosummarize = on)"}
+sql "SELECT 1 FROM pg_indexes WHERE schemaname = 'driftline' AND indexname = '$DRIFT_INDEX'" | grep -q 1 ||
+    die "driftline.$DRIFT_INDEX is missing (driftline db migrate)"
+
 declare -A SIZE
 validated=
 for rows in $ROWS_LIST; do
@@ -210,6 +230,14 @@ for rows in $ROWS_LIST; do
         run_psql "$file" "$rows" "$run"
         run_driftline "$file" "$rows" "$run"
         note "  run $run: psql $(raw psql "$rows" 4 | tail -1)s, driftline $(raw driftline "$rows" 4 | tail -1)s"
+        if [[ $INDEX_AB == 1 ]]; then
+            reset_claims
+            sql "DROP INDEX driftline.$DRIFT_INDEX" >/dev/null
+            run_driftline "$file" "$rows" "$run" driftline-noindex
+            reset_claims
+            sql "$DRIFT_INDEX_SQL" >/dev/null
+            note "  run $run: driftline without $DRIFT_INDEX $(raw driftline-noindex "$rows" 4 | tail -1)s"
+        fi
     done
     if [[ $rows == "$VALIDATE_ROWS" ]]; then
         validated=1
@@ -240,6 +268,65 @@ if [[ -z $validated ]]; then
     validate_runs "$file" "$VALIDATE_ROWS"
 fi
 
+# ------------------------------------------------------------------------------------------------- drift
+run_drift() { # rows run
+    local rows=$1 run=$2 start end status=0
+    sql "TRUNCATE driftline.drift_events" >/dev/null
+    start=$(now)
+    (cd "$WS" && "$TIME" -f '%e %M %U %S' -o "$WORK/time.out" \
+        "$BIN" drift --as-of "$DRIFT_AS_OF" >"$WORK/drift.out" 2>"$WORK/drift.err") || status=$?
+    end=$(now)
+    [[ $status == 0 ]] || { tail -20 "$WORK/drift.err" >&2; die "driftline drift exited $status"; }
+    printf 'drift\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rows" "$run" "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')" \
+        "$(tail -1 "$WORK/time.out" | awk '{print $2}')" "$status" "$(cpu_of "$WORK/time.out")" >>"$RAW"
+    # The aggregation statement alone, as the stage logs it (aggregate_ms: the query and building the histograms).
+    printf 'drift-aggregate\t%s\t%s\t%s\t\t0\t\n' "$rows" "$run" \
+        "$(grep -o 'aggregate_ms=[0-9]*' "$WORK/drift.err" | head -1 | awk -F= '{printf "%.3f", $2 / 1000}')" >>"$RAW"
+}
+
+run_scan() { # rows run
+    local rows=$1 run=$2 start end
+    start=$(now)
+    sql "SELECT count(*) FROM (SELECT customer_id, payer, cpt_group, count(*) FROM driftline.claims
+          WHERE decided_date BETWEEN '$DRIFT_FROM' AND '$DRIFT_AS_OF' GROUP BY 1, 2, 3) AS groups" >"$WORK/scan.out"
+    end=$(now)
+    printf 'scan\t%s\t%s\t%s\t\t0\t\n' "$rows" "$run" "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')" >>"$RAW"
+}
+
+if [[ -n $DRIFT_ROWS ]]; then
+    DRIFT_AS_OF=2026-11-20  # the generator's as-of is the day after: its drift windows are the stage's
+    DRIFT_FROM=$(date -u -d "$DRIFT_AS_OF - 119 days" +%F)
+    dir=$WORK/drift-data
+    note "drift: generate $DRIFT_ROWS rows for $DRIFT_CUSTOMERS customers"
+    "$BIN" samples generate --out "$dir" --rows "$DRIFT_ROWS" --customers "$DRIFT_CUSTOMERS" --seed "$SEED" \
+        --as-of "$AS_OF" --drift >&2
+    reset_claims
+    sql "TRUNCATE driftline.drift_events" >/dev/null
+    rm -rf "$WS/inbox" "$WS/archive" "$WS/rejected" "$WS/metrics"
+    mkdir -p "$WS/inbox"
+    mv "$dir"/*/ "$WS/inbox/"
+    find "$WS/inbox" -type f -exec touch -d '2 minutes ago' {} +
+    start=$(now)
+    (cd "$WS" && "$BIN" run --pipeline bench.yaml --as-of "$AS_OF" --settle-seconds 0 >"$WORK/run.out" 2>"$WORK/run.err") ||
+        { tail -20 "$WORK/run.err" >&2; die "loading the drift data failed"; }
+    end=$(now)
+    DRIFT_LOAD_S=$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.1f", b-a}')
+    note "drift: loaded in ${DRIFT_LOAD_S}s: $(grep '^run ' "$WORK/run.out")"
+    sql "VACUUM ANALYZE driftline.claims" >/dev/null
+    DRIFT_WINDOW_ROWS=$(sql "SELECT count(*) FROM driftline.claims WHERE decided_date BETWEEN '$DRIFT_FROM' AND '$DRIFT_AS_OF'")
+    DRIFT_GROUPS=$(sql "SELECT count(DISTINCT (customer_id, payer, cpt_group)) FROM driftline.claims
+                        WHERE decided_date BETWEEN '$DRIFT_FROM' AND '$DRIFT_AS_OF'")
+    sql "SELECT count(*) FROM driftline.claims WHERE decided_date BETWEEN '$DRIFT_FROM' AND '$DRIFT_AS_OF'" >/dev/null  # warm-up
+    for ((run = 1; run <= RUNS; run++)); do
+        run_scan "$DRIFT_ROWS" "$run"
+        run_drift "$DRIFT_ROWS" "$run"
+        note "  run $run: scan $(raw scan "$DRIFT_ROWS" 4 | tail -1)s, drift $(raw drift "$DRIFT_ROWS" 4 | tail -1)s (aggregation $(raw drift-aggregate "$DRIFT_ROWS" 4 | tail -1)s)"
+    done
+    DRIFT_SUMMARY=$(tail -1 "$WORK/drift.out")
+    sql "TRUNCATE driftline.drift_events" >/dev/null
+    rm -rf "$WS/inbox" "$WS/archive"
+fi
+
 # Leave the database as a fresh one, not holding the last benchmark upload.
 reset_claims
 sql "DROP SCHEMA bench CASCADE" >/dev/null
@@ -267,6 +354,17 @@ sql "DROP SCHEMA bench CASCADE" >/dev/null
     done
     echo "  ratio = driftline rows/s ÷ psql rows/s (target ≥ 0.70); peak RSS = the largest of the driftline runs;"
     echo "  dl CPU s = user+sys of the driftline process (the rest of its wall time is PostgreSQL working)"
+    if [[ $INDEX_AB == 1 ]]; then
+        for rows in $ROWS_LIST; do
+            awk -v r="$rows" -v with="$(raw driftline "$rows" 4 | median)" -v without="$(raw driftline-noindex "$rows" 4 | median)" \
+                -v ps="$(raw psql "$rows" 4 | median)" -v wr="$(raw driftline "$rows" 4 | spread)" \
+                -v nr="$(raw driftline-noindex "$rows" 4 | spread)" -v idx="$DRIFT_INDEX" 'BEGIN {
+                printf "  drift index, %d rows: driftline %.2f s with %s [%s], %.2f s without [%s]:", r, with, idx, wr, without, nr
+                printf " %.1f%% more time, %.1f%% less throughput; ratio to psql %.2f with, %.2f without\n",
+                    (with / without - 1) * 100, (1 - without / with) * 100, ps / with, ps / without
+            }'
+        done
+    fi
     echo
     if [[ -n $MAPPED_ROWS ]]; then
         echo "A customer's own format: driftline run, realistic .csv vs the same claims mapped (Windows-1252, '|', US formats)"
@@ -307,5 +405,18 @@ sql "DROP SCHEMA bench CASCADE" >/dev/null
     }'
     echo "  best = the fastest run: on a shared machine the slower runs measure the neighbours (see runs.tsv)"
     echo
+    if [[ -n $DRIFT_ROWS ]]; then
+        echo "Drift: $DRIFT_ROWS claims, $DRIFT_CUSTOMERS customers (loaded in ${DRIFT_LOAD_S}s); windows $DRIFT_FROM … $DRIFT_AS_OF:"
+        echo "  $DRIFT_WINDOW_ROWS decided claims in them, $DRIFT_GROUPS customer × payer × group; median of $RUNS runs"
+        awk -v d="$(raw drift "$DRIFT_ROWS" 4 | median)" -v s="$(raw scan "$DRIFT_ROWS" 4 | median)" \
+            -v dr="$(raw drift "$DRIFT_ROWS" 4 | spread)" -v sr="$(raw scan "$DRIFT_ROWS" 4 | spread)" \
+            -v rss="$(raw drift "$DRIFT_ROWS" 5 | sort -g | tail -1)" -v a="$(raw drift-aggregate "$DRIFT_ROWS" 4 | median)" 'BEGIN {
+            printf "  driftline drift %.2f s [%s], peak RSS %.1f MiB; plain GROUP BY scan %.2f s [%s]; ratio %.2f (target ≤ 1.5: %s)\n",
+                d, dr, rss / 1024, s, sr, d / s, (d / s <= 1.5 ? "ok" : "OVER")
+            printf "  of which the aggregation (statement + histograms: aggregate_ms in the log) %.2f s: %.2f x the scan\n", a, a / s
+        }'
+        echo "  $DRIFT_SUMMARY"
+        echo
+    fi
     echo "Every run: $RAW"
 } | tee "$OUT/results.txt"

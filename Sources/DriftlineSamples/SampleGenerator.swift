@@ -18,6 +18,9 @@ package struct SampleGenerator: Sendable {
         package var dirtyFraction: Double
         /// Plant drift in the current window and write `drift-truth.csv`.
         package var drift: Bool
+        /// With `drift`: how many (payer, metric) drifts to plant, worse or better (`nil`: the default set, see
+        /// ``SampleModel``); at most 50.
+        package var driftCount: Int?
         /// The as-of (run) date as a civil date; every generated date is before it.
         package var asOf: (year: Int, month: Int, day: Int)
         /// Explicit customer ids (lowercase letters, digits, hyphens) instead of the generated list;
@@ -34,8 +37,10 @@ package struct SampleGenerator: Sendable {
             drift: Bool = false,
             asOf: (year: Int, month: Int, day: Int) = (2026, 11, 21),
             customerIDs: [String]? = nil,
-            style: SampleStyle = .canonical
+            style: SampleStyle = .canonical,
+            driftCount: Int? = nil
         ) {
+            self.driftCount = driftCount
             self.style = style
             self.rows = rows
             self.customers = customers
@@ -97,7 +102,7 @@ package struct SampleGenerator: Sendable {
         let asOf = Int(
             CivilDate.days(year: Int32(config.asOf.year), month: Int32(config.asOf.month), day: Int32(config.asOf.day))
         )
-        let model = SampleModel(asOf: asOf, seed: config.seed, drift: config.drift)
+        let model = SampleModel(asOf: asOf, seed: config.seed, drift: config.drift, driftCount: config.driftCount)
         let rowCounts = SampleModel.customerRows(rows: config.rows, customers: customers.count)
         let totalDirty = Int((config.dirtyFraction * Double(config.rows)).rounded())
         let dirtyCounts = SampleModel.apportion(totalDirty, weights: rowCounts.map(Double.init))
@@ -194,6 +199,11 @@ package struct SampleGenerator: Sendable {
         }
         guard config.rows >= 0 else { throw fail("rows must not be negative") }
         guard !customers.isEmpty else { throw fail("at least one customer is needed") }
+        if let count = config.driftCount {
+            guard (1...2 * SampleCatalog.payers.count).contains(count) else {
+                throw fail("drift count must be between 1 and twice the number of payers")
+            }
+        }
         guard config.dirtyFraction >= 0, config.dirtyFraction <= 1 else {
             throw fail("dirty fraction must be in 0...1")
         }

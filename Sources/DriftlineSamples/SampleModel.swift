@@ -48,7 +48,10 @@ struct SampleModel: Sendable {
 
     let truth: [DriftTruth]
 
-    init(asOf: Int, seed: UInt64, drift: Bool) {
+    /// - Parameter driftCount: plant this many drifts (payer × metric pairs of the `max(8, ⌈n/2⌉)` largest
+    ///   payers, each worse or better at random); `nil`: two or three denial-rate drifts and one slower payer
+    ///   among the 8 largest, all worse.
+    init(asOf: Int, seed: UInt64, drift: Bool, driftCount: Int? = nil) {
         self.asOf = asOf
         self.drift = drift
         currentStart = asOf - 30
@@ -69,7 +72,41 @@ struct SampleModel: Sendable {
         var denialCurrent = baseline
         var muCurrent = decisionMuBaseline
         var truth: [DriftTruth] = []
-        if drift {
+        if drift, let driftCount {
+            // `driftCount` drifts over (payer, metric) pairs of the largest payers, both directions.
+            var rng = SampleRandom(seed: seed, stream: 0xD81F8)
+            let payerCount = min(payers.count, max(8, (driftCount + 1) / 2))
+            var pairs = (0..<payerCount).flatMap { payer in [(payer, true), (payer, false)] }
+            rng.shuffle(&pairs)
+            for (payer, isDenial) in pairs.prefix(driftCount).sorted(by: { ($0.0, $0.1 ? 0 : 1) < ($1.0, $1.1 ? 0 : 1) }
+            ) {
+                let worse = rng.below(2) == 0
+                if isDenial {
+                    let current = worse ? min(0.6, baseline[payer] + 0.20) : max(0.005, baseline[payer] - 0.10)
+                    denialCurrent[payer] = current
+                    truth.append(
+                        DriftTruth(
+                            payer: payers[payer].name,
+                            metric: "denial_rate",
+                            baseline: baseline[payer],
+                            current: current
+                        )
+                    )
+                } else {
+                    let median = payers[payer].decisionMedian
+                    let current = worse ? max(35, (median * 2.5).rounded()) : (median * 0.4).rounded()
+                    muCurrent[payer] = log(current)
+                    truth.append(
+                        DriftTruth(
+                            payer: payers[payer].name,
+                            metric: "decision_days",
+                            baseline: median,
+                            current: current
+                        )
+                    )
+                }
+            }
+        } else if drift {
             // Drift payers come from the 8 largest, so each window holds enough of their claims.
             var rng = SampleRandom(seed: seed, stream: 0xD81F7)
             var candidates = Array(0..<min(8, payers.count))

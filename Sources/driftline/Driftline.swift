@@ -17,7 +17,7 @@ struct Driftline: AsyncParsableCommand {
             """,
         subcommands: [
             RunCommand.self, ResumeCommand.self, RerunCommand.self, RunsCommand.self, ValidateCommand.self,
-            DatabaseCommand.self, SamplesCommand.self, AlertsCommand.self,
+            DatabaseCommand.self, SamplesCommand.self, DriftCommand.self, AlertsCommand.self,
         ]
     )
 

@@ -22,6 +22,11 @@ struct SamplesCommand: ParsableCommand {
         @Option(help: "Fraction of rows made bad on purpose (listed in dirty-lines.csv).") var dirty: Double = 0
         @Flag(help: "Plant denial-rate and decision-time drift (ground truth in drift-truth.csv).") var drift = false
         @Option(
+            name: .customLong("drift-count"),
+            help: "Plant this many drifts (payer × metric, worse or better); implies --drift."
+        )
+        var driftCount: Int?
+        @Option(
             help: """
                 canonical: the format's own spellings; realistic: payer names and codes as customers' systems \
                 export them; mapped: the realistic content in a customer's own format (Windows-1252, '|', \
@@ -45,9 +50,10 @@ struct SamplesCommand: ParsableCommand {
                     customers: customers,
                     seed: seed,
                     dirtyFraction: dirty,
-                    drift: drift,
+                    drift: drift || driftCount != nil,
                     asOf: (Int(y), Int(m), Int(d)),
-                    style: style
+                    style: style,
+                    driftCount: driftCount
                 )
             )
             let started = Date()

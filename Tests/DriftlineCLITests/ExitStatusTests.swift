@@ -27,13 +27,15 @@ import Testing
     }
 
     @Test func theCommandLineRunsTheShippedPipeline() throws {
-        #expect(StageRegistry.commandLine.names == ["load", "alerts", "report", "deliver"])
+        #expect(StageRegistry.commandLine.names == ["load", "drift", "alerts", "report", "deliver"])
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         let shipped = root.appendingPathComponent("pipelines/nightly.yaml").path
         let config = try StageRegistry.commandLine.loadPipeline(path: shipped)
         #expect(
-            try StageRegistry.commandLine.stages(for: config).map(\.name) == ["load", "alerts", "deliver", "report"]
+            try StageRegistry.commandLine.stages(for: config).map(\.name) == [
+                "load", "drift", "alerts", "deliver", "report",
+            ]
         )
     }
 }

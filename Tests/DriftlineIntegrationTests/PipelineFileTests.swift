@@ -28,7 +28,7 @@ struct PipelineFileTests {
         #expect(result.status == 78, result.summary)
         #expect(
             result.stderr.contains(
-                "pipelines/nightly.yaml:4: unknown stage 'drfit' (known: load, alerts, report, deliver)"
+                "pipelines/nightly.yaml:4: unknown stage 'drfit' (known: load, drift, alerts, report, deliver)"
             ),
             result.summary
         )

@@ -25,7 +25,7 @@ import Testing
 
     @Test func theStandardRegistryKnowsTheLibraryStages() throws {
         // `deliver` links an HTTP client: the command line adds it (DriftlineCLITests check the shipped pipeline).
-        #expect(StageRegistry.standard.names == ["load", "alerts", "report"])
+        #expect(StageRegistry.standard.names == ["load", "drift", "alerts", "report"])
     }
 
     @Test func aStageReadsItsSection() throws {

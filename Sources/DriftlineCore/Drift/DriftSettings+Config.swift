@@ -17,7 +17,10 @@
 /// Every key is optional (the default applies); an unknown key, a value of the wrong type or out of range is a
 /// ``ConfigError`` naming the file and the line.
 extension DriftSettings {
-    private static let keys = ["current_days", "baseline_days", "min_decided", "fdr", "denial_rate", "decision_time"]
+    /// The keys of the section.
+    package static let sectionKeys = [
+        "current_days", "baseline_days", "min_decided", "fdr", "denial_rate", "decision_time",
+    ]
     private static let denialRateKeys = ["min_change", "min_relative"]
     private static let decisionTimeKeys = ["min_days", "min_relative"]
 
@@ -33,7 +36,7 @@ extension DriftSettings {
         guard let section, !section.isNull else { return settings }
         let what = "the drift section"
         let mapping = try section.configMapping(what, file: file)
-        try mapping.checkKeys(keys, in: what, file: file)
+        try mapping.checkKeys(sectionKeys, in: what, file: file)
         for (key, value) in mapping {
             switch key.string {
             case "current_days":

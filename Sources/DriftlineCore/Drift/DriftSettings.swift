@@ -2,7 +2,7 @@
 ///
 /// The defaults are the product's; a pipeline file can change them in its `drift` section (see
 /// ``parse(_:file:)``).
-package struct DriftSettings: Sendable, Hashable {
+package struct DriftSettings: Sendable, Hashable, Codable {
     /// Days in the current window, ending at (and including) the as-of date.
     package var currentWindowDays: Int
     /// Days in the baseline window, just before the current one.

@@ -12,7 +12,9 @@ import Foundation
 /// error naming the file and line.
 package struct StageRegistry: Sendable {
     /// The stages of `driftline run`.
-    package static let standard = StageRegistry([LoadStage.self, AlertsStage.self, ReportStage.self])
+    package static let standard = StageRegistry([
+        LoadStage.self, DriftStage.self, AlertsStage.self, ReportStage.self,
+    ])
 
     private let types: [any Stage.Type]
 

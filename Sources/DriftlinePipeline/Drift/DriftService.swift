@@ -1,0 +1,104 @@
+import DriftlineCore
+import DriftlinePostgres
+import Foundation
+import Logging
+
+/// Finds and stores drift for one as-of date (or each day of a backfill): aggregates the windows in
+/// PostgreSQL, runs the ``DriftDetector`` on them, inserts the events. Used by the `drift` stage and by
+/// `driftline drift`. Blocking: call it on a thread of its own (``DedicatedThread``).
+///
+/// Idempotent and safe to run concurrently: events go in with `ON CONFLICT DO NOTHING` on their unique key,
+/// one short transaction per customer, locking the customer row and then the events in ascending key order;
+/// deadlocks and serialization failures are retried with ``RetryPolicy``. Logs counts only (no triple: the
+/// log does not say which payer drifted for whom, the events table does).
+package struct DriftService {
+    package var settings: DriftSettings
+    package var logger: Logger
+    package var retry: RetryPolicy
+
+    package init(settings: DriftSettings, logger: Logger, retry: RetryPolicy = .default) {
+        self.settings = settings
+        self.logger = logger
+        self.retry = retry
+    }
+
+    /// What one day's evaluation found.
+    package struct Outcome: Sendable {
+        package var windows: DriftWindows
+        /// Triples with decided claims in either window.
+        package var triples: Int
+        /// The detector's counts and events.
+        package var detection: DriftDetection
+        /// The events found, as stored (now, or before by an earlier run), in key order.
+        package var records: [DriftEventRecord]
+        /// Rows this evaluation inserted (the rest were stored already).
+        package var inserted: Int
+
+        /// Counts for a stage checkpoint or a summary line.
+        package var summary: [String: Int64] {
+            [
+                "triples": Int64(triples), "tests_run": Int64(detection.testsRun),
+                "tests_below_volume": Int64(detection.belowVolume),
+                "tests_not_significant": Int64(detection.notSignificant),
+                "tests_below_min_effect": Int64(detection.belowMinimumEffect),
+                "events_found": Int64(records.count), "events_inserted": Int64(inserted),
+            ]
+        }
+    }
+
+    /// Evaluates the windows as of `asOf` and stores the events found.
+    ///
+    /// - Parameters:
+    ///   - asOf: the last day of the current window (days since 1970-01-01).
+    ///   - customerID: one customer only; Benjamini–Hochberg then runs across that customer's tests.
+    ///   - runID: recorded in the events this call inserts.
+    ///   - connections: the caller's connection (reconnected after a lost one).
+    package func evaluate(
+        asOf: Int32,
+        customerID: String?,
+        runID: Int64?,
+        connections: ConnectionProvider
+    ) throws -> Outcome {
+        let windows = settings.windows(asOf: asOf)
+        let started = Date()
+        let aggregates = try retry.runBlocking(logger: logger, operation: "aggregate drift windows") { _ in
+            try DriftStore.aggregates(windows: windows, customerID: customerID, on: connections.connection())
+        }
+        let aggregated = Date()
+        let detection = DriftDetector(settings: settings).detect(aggregates, windows: windows)
+        let found = detection.events.map { DriftEventRecord($0, runID: runID) }
+        var records: [DriftEventRecord] = []
+        var inserted = 0
+        // One short transaction per customer, customers in ascending order.
+        for customer in Dictionary(grouping: found, by: \.customerID).sorted(by: { $0.key < $1.key }) {
+            let result = try retry.runBlocking(logger: logger, operation: "insert drift events") { _ in
+                let connection = try connections.connection()
+                return try connection.transaction {
+                    try DriftStore.insert(customer.value, customerID: customer.key, on: connection)
+                }
+            }
+            inserted += result.inserted
+            records += result.stored
+        }
+        let outcome = Outcome(
+            windows: windows,
+            triples: aggregates.count,
+            detection: detection,
+            records: records,
+            inserted: inserted
+        )
+        logger.info(
+            "drift evaluated",
+            metadata: [
+                "as_of": .safe(SafeText(code: CivilDate.format(asOf))), "triples": .safe(outcome.triples),
+                "tests.run": .safe(detection.testsRun), "tests.below_volume": .safe(detection.belowVolume),
+                "tests.not_significant": .safe(detection.notSignificant),
+                "tests.below_min_effect": .safe(detection.belowMinimumEffect),
+                "events.found": .safe(records.count), "events.inserted": .safe(inserted),
+                "aggregate_ms": .safe(Int(aggregated.timeIntervalSince(started) * 1000)),
+                "duration_ms": .safe(Int(Date().timeIntervalSince(started) * 1000)),
+            ]
+        )
+        return outcome
+    }
+}

@@ -1,0 +1,245 @@
+import DriftlineCore
+import Foundation
+
+/// The drift stage's SQL: the windows' aggregates (computed in PostgreSQL), the events' inserts and listings.
+///
+/// Statements and identifiers come from code; customer ids, dates and events travel as parameters. Nothing
+/// here logs.
+package enum DriftStore {
+    /// Every customer × payer × CPT group with decided claims in `windows`, each with its two windows'
+    /// denial counts and decision-time histograms, in no particular order (the detector needs none; sorting
+    /// these structs cost more than the rest of the Swift side).
+    ///
+    /// One statement, one pass over the windows' rows: the claims decided from the baseline start to the current
+    /// end, grouped by triple and window — the same grouping as a plain `count(*) … GROUP BY`, plus one
+    /// `array_agg` of the decision days, which the histogram is built from here (a two-level grouping by days
+    /// in SQL sorted or hashed six times the groups and was 3–5× slower). Hashed, not sorted: the planner
+    /// overestimates the groups and would sort text keys under the database collation, the slowest part.
+    /// Denial counts include every decided claim; the histogram leaves out negative decision times (a decision
+    /// dated before its submission is a data error, not a fast decision). A claim whose CPT code is in no
+    /// group is in the group `''`.
+    ///
+    /// - Parameters:
+    ///   - windows: the baseline and current windows (decision dates, inclusive).
+    ///   - customerID: only this customer's claims, or every customer's.
+    package static func aggregates(
+        windows: DriftWindows,
+        customerID: String?,
+        on connection: PGConnection
+    ) throws -> [DriftAggregate] {
+        let rows = try connection.transaction {
+            try connection.execute(
+                "SET LOCAL work_mem = '64MB'; SET LOCAL enable_sort = off",
+                operation: "configure drift aggregation"
+            )
+            return try connection.query(
+                """
+                SELECT customer_id, payer, coalesce(cpt_group, ''), decided_date >= $2::date,
+                       count(*), count(*) FILTER (WHERE outcome = 'denied'), array_agg(decided_date - submitted_date)
+                  FROM driftline.claims
+                 WHERE decided_date BETWEEN $1::date AND $3::date
+                   AND outcome <> 'pending'
+                   AND ($4::text IS NULL OR customer_id = $4::text)
+                 GROUP BY 1, 2, 3, 4
+                """,
+                [
+                    CivilDate.format(windows.baselineStart), CivilDate.format(windows.currentStart),
+                    CivilDate.format(windows.currentEnd), customerID,
+                ],
+                operation: "aggregate drift windows"
+            )
+        }
+        let empty = DriftWindowAggregate(denials: DenialCounts(denied: 0, decided: 0), decisionDays: [:])
+        var byTriple: [DriftTriple: DriftAggregate] = [:]
+        byTriple.reserveCapacity(rows.rows.count)
+        for row in rows.rows {
+            let triple = DriftTriple(customerID: row[0]!, payer: row[1]!, cptGroup: row[2]!)
+            let window = DriftWindowAggregate(
+                denials: DenialCounts(denied: Int(row[5]!)!, decided: Int(row[4]!)!),
+                decisionDays: histogram(row[6])
+            )
+            let isCurrent = row[3] == "t"
+            var aggregate = byTriple[triple] ?? DriftAggregate(triple: triple, baseline: empty, current: empty)
+            if isCurrent { aggregate.current = window } else { aggregate.baseline = window }
+            byTriple[triple] = aggregate
+        }
+        return Array(byTriple.values)
+    }
+
+    /// The histogram of an integer array in PostgreSQL's text form (`{12,14,-2,12}`), negative values left out.
+    private static func histogram(_ text: String?) -> DecisionTimeHistogram {
+        guard let text else { return [:] }
+        var days: [Int] = []
+        var value = 0
+        var negative = false
+        var inNumber = false
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+                inNumber = true
+            case UInt8(ascii: "-"):
+                negative = true
+            default:  // ',', '{' or '}'
+                if inNumber, !negative { days.append(value) }
+                value = 0
+                negative = false
+                inNumber = false
+            }
+        }
+        days.sort()
+        var bins: [DecisionTimeHistogram.Bin] = []
+        for day in days {
+            if let last = bins.last, last.days == day {
+                bins[bins.count - 1].count += 1
+            } else {
+                bins.append(DecisionTimeHistogram.Bin(days: day, count: 1))
+            }
+        }
+        return DecisionTimeHistogram(bins)
+    }
+
+    /// Inserts one customer's events unless stored already; returns the rows inserted and the stored rows of
+    /// every event given (the ones stored before keep their run id, values and `created_at`).
+    ///
+    /// Call it inside a transaction. Locks in the documented order: the customer row first (`FOR KEY SHARE`,
+    /// the lock the foreign key takes anyway), then the events in ascending key order (`ORDER BY` the unique
+    /// key, so two processes inserting the same events wait for each other on the first one instead of
+    /// deadlocking). `ON CONFLICT DO NOTHING`: an event already stored stays as it is.
+    ///
+    /// - Precondition: every record belongs to `customerID`.
+    @discardableResult
+    package static func insert(
+        _ records: [DriftEventRecord],
+        customerID: String,
+        on connection: PGConnection
+    ) throws -> (inserted: Int, stored: [DriftEventRecord]) {
+        precondition(records.allSatisfy { $0.customerID == customerID }, "one customer per insert")
+        guard !records.isEmpty else { return (0, []) }
+        try connection.query(
+            "SELECT 1 FROM driftline.customers WHERE customer_id = $1 FOR KEY SHARE",
+            [customerID],
+            operation: "lock customer for drift events"
+        )
+        let json = String(decoding: try JSONEncoder().encode(records), as: UTF8.self)
+        let result = try connection.query(
+            """
+            INSERT INTO driftline.drift_events (
+                customer_id, payer, cpt_group, drift_type, method, baseline_start, baseline_end, current_start,
+                current_end, baseline_n, current_n, baseline_value, current_value, abs_change, rel_change, ci_low,
+                ci_high, statistic, p_value, q_value, severity, direction, run_id)
+            SELECT customer_id, payer, cpt_group, drift_type, method, baseline_start, baseline_end, current_start,
+                   current_end, baseline_n, current_n, baseline_value, current_value, abs_change, rel_change, ci_low,
+                   ci_high, statistic, p_value, q_value, severity, direction, run_id
+              FROM jsonb_to_recordset($1::jsonb) AS e(
+                   customer_id text, payer text, cpt_group text, drift_type text, method text, baseline_start date,
+                   baseline_end date, current_start date, current_end date, baseline_n bigint, current_n bigint,
+                   baseline_value double precision, current_value double precision, abs_change double precision,
+                   rel_change double precision, ci_low double precision, ci_high double precision,
+                   statistic double precision, p_value double precision, q_value double precision, severity text,
+                   direction text, run_id bigint)
+             ORDER BY customer_id COLLATE "C", payer COLLATE "C", cpt_group COLLATE "C", drift_type COLLATE "C",
+                      current_end
+            ON CONFLICT ON CONSTRAINT drift_events_key DO NOTHING
+            """,
+            [json],
+            operation: "insert drift events"
+        )
+        let stored = try connection.query(
+            """
+            SELECT \(columns)
+              FROM driftline.drift_events
+             WHERE customer_id = $1
+               AND (payer, cpt_group, drift_type, current_end) IN (
+                   SELECT payer, cpt_group, drift_type, current_end
+                     FROM jsonb_to_recordset($2::jsonb) AS e(payer text, cpt_group text, drift_type text, current_end date))
+            """,
+            [customerID, json],
+            operation: "read back drift events"
+        )
+        return (result.affected, stored.rows.map(record).sorted { $0.key < $1.key })
+    }
+
+    /// The columns ``record(_:)`` reads, in its order.
+    private static let columns = """
+        event_id, customer_id, payer, cpt_group, drift_type, method, baseline_start, baseline_end,
+               current_start, current_end, baseline_n, current_n, baseline_value, current_value, abs_change,
+               rel_change, ci_low, ci_high, statistic, p_value, q_value, severity, direction, run_id,
+               to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+        """
+
+    /// What `driftline drift list` pages through.
+    package struct Filter: Sendable {
+        package var customerID: String?
+        package var payer: String?
+        /// Events whose current window ends on or after this date (days since 1970-01-01).
+        package var since: Int32?
+        package var limit: Int
+        /// Events older than this id, for the next page (the list is newest first).
+        package var before: Int64?
+
+        package init(customerID: String? = nil, payer: String? = nil, since: Int32? = nil, limit: Int = 50) {
+            self.customerID = customerID
+            self.payer = payer
+            self.since = since
+            self.limit = limit
+        }
+    }
+
+    /// Stored events, newest current window first.
+    package static func list(_ filter: Filter, on connection: PGConnection) throws -> [DriftEventRecord] {
+        let rows = try connection.query(
+            """
+            SELECT \(columns)
+              FROM driftline.drift_events
+             WHERE ($1::text IS NULL OR customer_id = $1::text)
+               AND ($2::text IS NULL OR payer = $2::text)
+               AND ($3::date IS NULL OR current_end >= $3::date)
+               AND ($5::bigint IS NULL OR event_id < $5::bigint)
+             ORDER BY current_end DESC, event_id DESC
+             LIMIT $4::bigint
+            """,
+            [
+                filter.customerID, filter.payer, filter.since.map(CivilDate.format), String(filter.limit),
+                filter.before.map { String($0) },
+            ],
+            operation: "list drift events"
+        )
+        return rows.rows.map(record)
+    }
+
+    /// Every stored event in key order (for tests and backfills that compare what is stored).
+    package static func all(on connection: PGConnection) throws -> [DriftEventRecord] {
+        try list(Filter(limit: Int(Int32.max)), on: connection).sorted { $0.key < $1.key }
+    }
+
+    private static func record(_ row: [String?]) -> DriftEventRecord {
+        DriftEventRecord(
+            eventID: Int64(row[0]!),
+            customerID: row[1]!,
+            payer: row[2]!,
+            cptGroup: row[3]!,
+            driftType: row[4]!,
+            method: row[5]!,
+            baselineStart: row[6]!,
+            baselineEnd: row[7]!,
+            currentStart: row[8]!,
+            currentEnd: row[9]!,
+            baselineN: Int64(row[10]!)!,
+            currentN: Int64(row[11]!)!,
+            baselineValue: Double(row[12]!)!,
+            currentValue: Double(row[13]!)!,
+            absChange: Double(row[14]!)!,
+            relChange: row[15].flatMap(Double.init),
+            ciLow: row[16].flatMap(Double.init),
+            ciHigh: row[17].flatMap(Double.init),
+            statistic: Double(row[18]!)!,
+            pValue: Double(row[19]!)!,
+            qValue: Double(row[20]!)!,
+            severity: row[21]!,
+            direction: row[22]!,
+            runID: row[23].flatMap { Int64($0) },
+            createdAt: row[24]
+        )
+    }
+}

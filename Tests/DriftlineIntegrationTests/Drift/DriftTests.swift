@@ -1,0 +1,211 @@
+import DriftlineCore
+import DriftlinePostgres
+import DriftlineTestSupport
+import Foundation
+import Testing
+
+/// The drift stage and `driftline drift` on generated claims with planted drift (``DriftFixture``): ground
+/// truth, idempotency over reruns and backfills, two concurrent processes, and the PHI canary.
+@Suite(.serialized, .enabled(if: TestDatabase.isAvailable && DriftlineProcess.isAvailable))
+struct DriftTests {
+    @Test func nightlyPipelineFindsEveryPlantedDriftAndNothingElse() throws {
+        let fixture = try DriftFixture.get()
+        #expect(fixture.run.status == 0, "\(fixture.run.stdout)\n\(fixture.run.stderr)")
+        #expect(!fixture.planted.isEmpty)
+        let generated = fixture.stageEvents.filter { fixture.generatedCustomers.contains($0.customerID) }
+        #expect(generated.allSatisfy { $0.currentEnd == DriftFixture.asOf && $0.runID == 1 })
+        // Recall: every planted (payer, type, direction) has an event, in the right direction.
+        let found = Set(generated.map(\.planted))
+        for drift in fixture.planted {
+            #expect(found.contains(drift), "planted drift not found: \(drift)")
+        }
+        // No false positive: no event on a payer and type without planted drift, none in the wrong direction.
+        let falsePositives = generated.filter { !fixture.planted.contains($0.planted) }
+        #expect(falsePositives.isEmpty, "events on unplanted triples: \(falsePositives.map(\.planted))")
+
+        // Recall per triple, among the planted triples whose windows both hold the minimum volume.
+        let aggregates = try DriftStore.aggregates(
+            windows: DriftSettings().windows(asOf: CivilDate.parse(DriftFixture.asOf)!),
+            customerID: nil,
+            on: fixture.database.connect()
+        )
+        var testable = 0
+        var flagged = 0
+        let plantedTypes = Dictionary(grouping: fixture.planted, by: \.payer)
+        let flaggedKeys = Set(generated.map { "\($0.customerID)|\($0.payer)|\($0.cptGroup)|\($0.driftType)" })
+        for aggregate in aggregates where fixture.generatedCustomers.contains(aggregate.triple.customerID) {
+            for drift in plantedTypes[aggregate.triple.payer] ?? [] {
+                guard aggregate.baseline.denials.decided >= 30, aggregate.current.denials.decided >= 30 else {
+                    continue
+                }
+                testable += 1
+                let key = "\(aggregate.triple.customerID)|\(aggregate.triple.payer)|\(aggregate.triple.cptGroup)|"
+                if flaggedKeys.contains(key + drift.type.rawValue) { flagged += 1 }
+            }
+        }
+        print(
+            "drift ground truth: \(fixture.planted.count) planted, \(found.count) found, \(falsePositives.count) false"
+                + " positives; triples: \(flagged) of \(testable) testable planted triples flagged"
+        )
+        #expect(flagged > 0)
+
+        // The stage checkpointed its counts.
+        let summary = try fixture.database.scalar(
+            "SELECT summary::text FROM driftline.stage_runs WHERE run_id = 1 AND stage = 'drift' AND status = 'succeeded'"
+        )
+        #expect(summary?.contains("\"events_found\": \(fixture.stageEvents.count)") == true, "\(summary ?? "-")")
+    }
+
+    @Test func rerunAndBackfillCreateNoDuplicatesAndChangeNoStoredEvent() throws {
+        let fixture = try DriftFixture.get()
+        let first = try fixture.driftline([
+            "drift", "--as-of", DriftFixture.asOf, "--pipeline", "pipelines/nightly.yaml",
+        ])
+        #expect(first.status == 0, "\(first.stderr)")
+        let stored = try fixture.events()
+        #expect(!stored.isEmpty)
+        let again = try fixture.driftline(["drift", "--as-of", DriftFixture.asOf, "--json"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try fixture.events() == stored)
+        // It still prints what it found: the same events, stored by the earlier run.
+        let printed = try decodeEvents(again.stdout)
+        #expect(Set(printed) == Set(stored.filter { $0.currentEnd == DriftFixture.asOf }))
+
+        // A backfill over the planted onset: every day's windows; the day already evaluated is left alone.
+        let backfill = ["drift", "--from", DriftFixture.onset, "--to", DriftFixture.asOf, "--json"]
+        let filled = try fixture.driftline(backfill)
+        #expect(filled.status == 0, "\(filled.stderr)")
+        let afterBackfill = try fixture.events()
+        let before = Dictionary(uniqueKeysWithValues: stored.map { ($0.key, $0) })
+        for event in afterBackfill where before[event.key] != nil {
+            #expect(before[event.key] == event, "a stored event changed")
+        }
+        #expect(Set(stored.map(\.key)).isSubset(of: Set(afterBackfill.map(\.key))))
+        #expect(afterBackfill.count > stored.count)
+        #expect(Set(afterBackfill.map(\.key)).count == afterBackfill.count)
+
+        let refilled = try fixture.driftline(backfill)
+        #expect(refilled.status == 0, "\(refilled.stderr)")
+        #expect(try fixture.events() == afterBackfill)
+        #expect(try decodeEvents(refilled.stdout) == (try decodeEvents(filled.stdout)))
+        // What a run prints is what is stored.
+        #expect(Set(try decodeEvents(refilled.stdout)) == Set(afterBackfill))
+
+        // Detection delay: days from the planted onset to the first event of each planted drift.
+        let onset = CivilDate.parse(DriftFixture.onset)!
+        var delays: [String] = []
+        for drift in fixture.planted.sorted(by: { "\($0)" < "\($1)" }) {
+            let days = try decodeEvents(filled.stdout)
+                .filter { fixture.generatedCustomers.contains($0.customerID) && $0.planted == drift }
+                .map { CivilDate.parse($0.currentEnd)! - onset }
+                .min()
+            #expect(days != nil, "\(drift) never found in the backfill")
+            delays.append("\(drift.payer) \(drift.type) \(drift.direction): \(days.map { "\($0)" } ?? "-") days")
+        }
+        print("drift detection delay: " + delays.joined(separator: "; "))
+    }
+
+    @Test func twoConcurrentProcessesStoreEachEventOnceWithoutDeadlock() throws {
+        let fixture = try DriftFixture.get()
+        try fixture.database.connect().execute("DELETE FROM driftline.drift_events", operation: "test reset")
+        let arguments = ["drift", "--from", "2026-11-07", "--to", DriftFixture.asOf, "--json"]
+        let processes = try (0..<2).map { _ in try fixture.start(arguments) }
+        let results = processes.map { $0.wait() }
+        for result in results { #expect(result.status == 0, "\(result.stderr)") }
+        let stored = try fixture.events()
+        #expect(!stored.isEmpty)
+        // No duplicate: each key once (the constraint), and each event inserted by exactly one of the two.
+        #expect(Set(stored.map(\.key)).count == stored.count)
+        let runs = Set(stored.compactMap(\.runID))
+        #expect(runs.count <= 2 && !runs.isEmpty)
+        // None lost: both found the same events, and every one of them is stored.
+        let found = try results.map { Set(try decodeEvents($0.stdout).map(\.key)) }
+        #expect(found[0] == found[1])
+        #expect(found[0] == Set(stored.map(\.key)))
+        // Nothing deadlocked, not even once before a retry.
+        for result in results { #expect(!result.stderr.contains("40P01"), "\(result.stderr)") }
+        let inserted = try fixture.database.rows(
+            "SELECT (summary ->> 'events_inserted')::bigint FROM driftline.stage_runs s JOIN driftline.runs r USING (run_id)"
+                + " WHERE r.pipeline = 'drift' ORDER BY run_id DESC LIMIT 2"
+        )
+        #expect(inserted.compactMap { $0[0].flatMap { Int($0) } }.reduce(0, +) == stored.count)
+    }
+
+    @Test func canaryNeverReachesDriftOutputLogsOrEvents() throws {
+        let fixture = try DriftFixture.get()
+        let canary = Claims.canary
+        // The canary customer's claims drifted: an event is built from rows that hold the canary.
+        #expect(fixture.stageEvents.contains { $0.customerID == DriftFixture.canaryCustomer })
+        #expect(!fixture.run.stdout.contains(canary) && !fixture.run.stderr.contains(canary))
+        for arguments in [
+            ["drift", "--as-of", DriftFixture.asOf, "--verbose"],
+            [
+                "drift", "--as-of", DriftFixture.asOf, "--json", "--log-format", "json", "--customer",
+                DriftFixture.canaryCustomer,
+            ],
+            ["drift", "list", "--customer", DriftFixture.canaryCustomer], ["drift", "list", "--json"],
+        ] {
+            let result = try fixture.driftline(arguments)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+            #expect(!result.stdout.contains(canary) && !result.stderr.contains(canary), "\(arguments)")
+        }
+        let text = try fixture.database.scalar(
+            "SELECT string_agg(e::text, ' ') FROM driftline.drift_events e"
+        )
+        #expect(text?.contains(canary) == false)
+        let summaries = try fixture.database.scalar(
+            "SELECT string_agg(summary::text || parameters::text, ' ') FROM driftline.stage_runs JOIN driftline.runs USING (run_id)"
+        )
+        #expect(summaries?.contains(canary) == false)
+    }
+
+    @Test func listFiltersAndPages() throws {
+        let fixture = try DriftFixture.get()
+        _ = try fixture.driftline(["drift", "--as-of", DriftFixture.asOf])
+        let all = try decodeEvents(try fixture.driftline(["drift", "list", "--json", "--limit", "100000"]).stdout)
+        #expect(!all.isEmpty)
+        let payer = all[0].payer
+        let filtered = try decodeEvents(
+            try fixture.driftline(["drift", "list", "--json", "--payer", payer, "--customer", all[0].customerID]).stdout
+        )
+        #expect(!filtered.isEmpty && filtered.allSatisfy { $0.payer == payer && $0.customerID == all[0].customerID })
+        let page = try decodeEvents(try fixture.driftline(["drift", "list", "--json", "--limit", "2"]).stdout)
+        #expect(page.count == min(2, all.count))
+        let recent = try decodeEvents(
+            try fixture.driftline(["drift", "list", "--json", "--since", DriftFixture.asOf]).stdout
+        )
+        #expect(recent.allSatisfy { $0.currentEnd >= DriftFixture.asOf } && !recent.isEmpty)
+        let table = try fixture.driftline(["drift", "list", "--customer", all[0].customerID])
+        #expect(table.stdout.contains("BEFORE → AFTER") && table.stdout.contains(payer), "\(table.stdout)")
+    }
+}
+
+/// Exit statuses of `driftline drift` (no generated data needed).
+@Suite(.enabled(if: DriftlineProcess.isAvailable))
+struct DriftCommandTests {
+    @Test func badDriftSectionExits78NamingTheLine() throws {
+        let workspace = try Workspace()
+        let pipeline = "name: nightly\nstages: [load, drift]\ndrift:\n  current_days: 30\n  baseline_dayz: 90\n"
+        try pipeline.write(to: workspace.root.appendingPathComponent("bad.yaml"), atomically: true, encoding: .utf8)
+        let result = try DriftlineProcess.run(
+            ["drift", "--pipeline", "bad.yaml", "--as-of", "2026-11-21"],
+            in: workspace.path,
+            databaseURL: "postgresql:///nowhere?host=/nonexistent"
+        )
+        #expect(result.status == 78, "\(result.stderr)")
+        #expect(result.stderr.contains("bad.yaml") && result.stderr.contains("baseline_dayz"), "\(result.stderr)")
+        #expect(result.stderr.contains("5"), "\(result.stderr)")
+    }
+
+    @Test func unreachableDatabaseExits69() throws {
+        let workspace = try Workspace()
+        for arguments in [["drift", "--as-of", "2026-11-21"], ["drift", "list"]] {
+            let result = try DriftlineProcess.run(
+                arguments,
+                in: workspace.path,
+                databaseURL: "postgresql:///nowhere?host=/nonexistent"
+            )
+            #expect(result.status == 69, "\(arguments): \(result.stderr)")
+        }
+    }
+}
