@@ -49,10 +49,11 @@ demo: db-start ## Run the nightly pipeline on samples/ (fresh demo database each
 	  DATABASE_URL="$$base&dbname=driftline_demo"; \
 	fi; export DATABASE_URL; cd $(DEMO_DIR); \
 	  ../$(DRIFTLINE) run --pipeline pipelines/nightly.yaml --as-of 2026-11-21; status=$$?; \
-	  echo; echo "exit status $$status (0 = all loaded, 65 = a file was rejected)"; echo; \
+	  echo; echo "exit status $$status (0 = all loaded, 65 = a file was rejected, 76 = an alert was dead-lettered)"; echo; \
 	  ../$(DRIFTLINE) runs --limit 1; echo; ../$(DRIFTLINE) drift list --limit 10; echo; \
 	  echo "planted (history/drift-truth.csv):"; cat history/drift-truth.csv; echo; \
-	  find archive rejected metrics -type f | sort; echo; \
+	  find archive rejected metrics -type f | sort; \
+	  if [ -d alerts ]; then echo; echo "alerts (file channel):"; cat alerts/*.jsonl; fi; echo; \
 	  report=$$(ls -t metrics/run-*.html | head -1); echo "run report: $$PWD/$$report"
 
 test: db-start ## Run the test suite against a real PostgreSQL

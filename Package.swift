@@ -11,6 +11,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         // System libraries (Debian: libpq-dev, libcsv-dev, libzstd-dev, libyaml-dev).
@@ -56,11 +58,25 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Webhook delivery (Standard Webhooks over AsyncHTTPClient): linked by the CLI and tests only, so the
+        // core, the database layer and the load path never link an HTTP client.
+        .target(
+            name: "DriftlineDelivery",
+            dependencies: [
+                "DriftlineCore", "DriftlinePostgres", "DriftlinePipeline",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The command-line tool: argument parsing and wiring.
         .executableTarget(
             name: "driftline",
             dependencies: [
-                "DriftlineCore", "DriftlinePostgres", "DriftlinePipeline", "DriftlineSamples", "DriftlineEmbedded",
+                "DriftlineCore", "DriftlinePostgres", "DriftlinePipeline", "DriftlineDelivery", "DriftlineSamples",
+                "DriftlineEmbedded",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -93,8 +109,11 @@ let package = Package(
         .testTarget(
             name: "DriftlineIntegrationTests",
             dependencies: [
-                "DriftlineCore", "DriftlinePostgres", "DriftlinePipeline", "DriftlineEmbedded", "DriftlineSamples",
-                "DriftlineTestSupport",
+                "DriftlineCore", "DriftlinePostgres", "DriftlinePipeline", "DriftlineDelivery", "DriftlineEmbedded",
+                "DriftlineSamples", "DriftlineTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
     ]

@@ -18,6 +18,9 @@ declare -A except=(
     # stage positions (far below 2^31). Changing an applied migration is refused by its checksum.
     [0001_claims.sql]=prefer-robust-stmts,require-concurrent-index-creation,prefer-bigint-over-int
     [0002_runs.sql]=prefer-robust-stmts,require-concurrent-index-creation,prefer-bigint-over-int
+    # 0005: new tables, created empty in the same migration as their indexes: a plain CREATE INDEX blocks
+    # nothing (and CONCURRENTLY cannot run in the migration's transaction).
+    [0005_alerts.sql]=require-concurrent-index-creation
     # 0006: the constraints it drops are replaced in the same transaction, and both tables hold one row per
     # file (index builds take milliseconds); the reasons are written in the file too.
     [0006_queue.sql]=ban-drop-constraint,require-concurrent-index-creation,require-concurrent-index-deletion

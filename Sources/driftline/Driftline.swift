@@ -13,11 +13,12 @@ struct Driftline: AsyncParsableCommand {
         discussion: """
             Uses $DATABASE_URL (a libpq URI) when set, else a private PostgreSQL cluster under .driftline/.
             Exit codes: 0 ok, 65 a file was rejected, 69 database unavailable, 70 internal error,
-            75 another run holds the lock, 78 bad configuration (pipeline, rules).
+            75 another run holds the lock, 76 alerts could not be delivered (dead-lettered), 78 bad configuration.
             """,
         subcommands: [
             RunCommand.self, ResumeCommand.self, RerunCommand.self, RunsCommand.self, UploadsCommand.self,
-            ValidateCommand.self, DatabaseCommand.self, SamplesCommand.self, DriftCommand.self, ReportCommand.self,
+            ValidateCommand.self, DatabaseCommand.self, SamplesCommand.self, DriftCommand.self, AlertsCommand.self,
+            ReportCommand.self,
         ]
     )
 

@@ -13,6 +13,8 @@ enum ExitStatus: Int32, Sendable, LogSafe {
     case software = 70
     /// Another run of this pipeline holds the lock.
     case locked = 75
+    /// A notification was dead-lettered or could not be delivered (sysexits' EX_PROTOCOL: the remote side).
+    case undelivered = 76
     /// Bad configuration: pipeline, rules or CPT group files.
     case configuration = 78
 
@@ -22,6 +24,7 @@ enum ExitStatus: Int32, Sendable, LogSafe {
         case .finished(.ok): self = .ok
         case .finished(.dataRejected): self = .dataRejected
         case .finished(.uploadsFailed): self = .dataRejected
+        case .finished(.undelivered): self = .undelivered
         case .failed(.configuration): self = .configuration
         case .failed(.data): self = .dataRejected
         case .failed(.databaseUnavailable): self = .databaseUnavailable

@@ -34,7 +34,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = logging.makeLogger()
         var config: PipelineConfig
-        do { config = try StageRegistry.standard.loadPipeline(path: pipeline) } catch {
+        do { config = try StageRegistry.commandLine.loadPipeline(path: pipeline) } catch {
             try finish(
                 RunOutcome(
                     runID: nil,
@@ -56,7 +56,7 @@ struct RunCommand: AsyncParsableCommand {
         options.worker = worker
         options.waitSeconds = wait
         options.showProgress = true
-        let outcome = await PipelineRunner(databaseURL: url, logger: logger, options: options)
+        let outcome = await PipelineRunner(databaseURL: url, registry: .commandLine, logger: logger, options: options)
             .run(config: config, asOf: day)
         printSummary(outcome)
         try finish(outcome, logging, fromRunner: true)
@@ -78,8 +78,13 @@ struct ResumeCommand: AsyncParsableCommand {
         options.waitSeconds = wait
         options.showProgress = true
         let url = try databaseURL(logging)
-        let outcome = await PipelineRunner(databaseURL: url, logger: logging.makeLogger(), options: options)
-            .resume(runID: runID)
+        let outcome = await PipelineRunner(
+            databaseURL: url,
+            registry: .commandLine,
+            logger: logging.makeLogger(),
+            options: options
+        )
+        .resume(runID: runID)
         printSummary(outcome)
         try finish(outcome, logging, fromRunner: true)
     }
@@ -101,8 +106,13 @@ struct RerunCommand: AsyncParsableCommand {
         var options = PipelineRunner.Options()
         options.waitSeconds = wait
         let url = try databaseURL(logging)
-        let outcome = await PipelineRunner(databaseURL: url, logger: logging.makeLogger(), options: options)
-            .rerun(runID: runID, stage: stage, downstream: downstream)
+        let outcome = await PipelineRunner(
+            databaseURL: url,
+            registry: .commandLine,
+            logger: logging.makeLogger(),
+            options: options
+        )
+        .rerun(runID: runID, stage: stage, downstream: downstream)
         printSummary(outcome)
         try finish(outcome, logging, fromRunner: true)
     }

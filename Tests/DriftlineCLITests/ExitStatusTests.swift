@@ -1,4 +1,5 @@
 import DriftlinePipeline
+import Foundation
 import Testing
 
 @testable import driftline
@@ -9,6 +10,7 @@ import Testing
         (RunStatus.finished(.ok), Int32(0)),
         (.finished(.dataRejected), 65),
         (.finished(.uploadsFailed), 65),
+        (.finished(.undelivered), 76),
         (.failed(.data), 65),
         (.failed(.databaseUnavailable), 69),
         (.failed(.internalError), 70),
@@ -17,5 +19,24 @@ import Testing
     ])
     func outcomesMapToSysexits(status: RunStatus, code: Int32) {
         #expect(ExitStatus(status).rawValue == code)
+    }
+
+    /// A rejected upload outranks an undelivered alert when a run has both.
+    @Test func verdictsRank() {
+        #expect(StageVerdict.ok < .undelivered && StageVerdict.undelivered < .dataRejected)
+        #expect([StageVerdict.undelivered, .dataRejected, .ok].max() == .dataRejected)
+    }
+
+    @Test func theCommandLineRunsTheShippedPipeline() throws {
+        #expect(StageRegistry.commandLine.names == ["load", "drift", "alerts", "report", "deliver"])
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let shipped = root.appendingPathComponent("pipelines/nightly.yaml").path
+        let config = try StageRegistry.commandLine.loadPipeline(path: shipped)
+        #expect(
+            try StageRegistry.commandLine.stages(for: config).map(\.name) == [
+                "load", "drift", "alerts", "deliver", "report",
+            ]
+        )
     }
 }

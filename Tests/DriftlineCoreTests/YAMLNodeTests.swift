@@ -113,12 +113,12 @@ struct YAMLNodeTests {
     func shippedPipeline() throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../pipelines/nightly.yaml").standardizedFileURL.path
-        let config = try PipelineConfig.load(path: path, knownStages: ["load", "drift", "report"])
+        let config = try PipelineConfig.load(path: path, knownStages: ["load", "drift", "alerts", "deliver", "report"])
         #expect(config.name == "nightly")
         #expect(config.settleSeconds == 60)
         #expect(config.maxRejectRate == 0.05)
         #expect(config.metricsDirectory == "metrics")
-        #expect(config.stages == ["load", "drift", "report"])
+        #expect(config.stages == ["load", "drift", "alerts", "deliver", "report"])
     }
 
     @Test("a pipeline definition's typo, wrong type or missing key is an error naming the line")

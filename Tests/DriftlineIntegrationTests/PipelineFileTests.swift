@@ -27,7 +27,9 @@ struct PipelineFileTests {
         let (result, workspace, database) = try run(pipeline: "name: nightly\nstages:\n  - load\n  - drfit\n")
         #expect(result.status == 78, result.summary)
         #expect(
-            result.stderr.contains("pipelines/nightly.yaml:4: unknown stage 'drfit' (known: load, drift, report)"),
+            result.stderr.contains(
+                "pipelines/nightly.yaml:4: unknown stage 'drfit' (known: load, drift, alerts, report, deliver)"
+            ),
             result.summary
         )
         #expect(workspace.files(in: "inbox").count == 4)

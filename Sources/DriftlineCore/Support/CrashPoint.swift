@@ -12,7 +12,8 @@ import Glibc
 /// Points: `load.after_scan` (the inbox registered, nothing claimed yet), `load.copy` (per row streamed
 /// to COPY), `load.before_verify` (an upload read, its bytes not yet checked against the registered
 /// hash), `load.before_commit`, `load.after_commit` (before the file is moved), `load.after_filing` (the
-/// upload filed, its reports not yet), `stage.after:<stage>` (after a stage's checkpoint), `report.write`.
+/// upload filed, its reports not yet), `stage.after:<stage>` (after a stage's checkpoint), `report.write`,
+/// `deliver.after_send` (a webhook sent, its attempt not yet recorded).
 ///
 /// Debug builds only: a release build ignores both variables, so an environment inherited by a
 /// production run (a copied cron line, a shell left over from testing) cannot kill or stall it.

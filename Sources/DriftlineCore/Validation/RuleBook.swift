@@ -70,8 +70,8 @@ package final class RuleBook: Sendable {
         groupNames = GroupNames(compiler.groups.names)
     }
 
-    /// Loads every `*.yaml` / `*.yml` file of `directory` except `cpt_groups.yaml` and the payer list
-    /// (`payer_names.yaml`, read into ``payers``), in file-name order.
+    /// Loads every `*.yaml` / `*.yml` file of `directory` except `cpt_groups.yaml`, the payer list
+    /// (`payer_names.yaml`, read into ``payers``) and the alert rules (`alerts.yaml`), in file-name order.
     ///
     /// - Parameters:
     ///   - groups: the CPT sections, for `cpt_group` scopes and fields.
@@ -86,7 +86,7 @@ package final class RuleBook: Sendable {
         }
         let files = names.filter {
             ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) && $0 != "cpt_groups.yaml" && $0 != "cpt_groups.yml"
-                && $0 != PayerDirectory.fileName
+                && $0 != PayerDirectory.fileName && $0 != AlertRuleBook.fileName
         }.sorted()
         let payers = try PayerDirectory.load(directory: directory)
         var texts: [(path: String, text: String)] = []

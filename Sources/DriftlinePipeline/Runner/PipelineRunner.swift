@@ -41,10 +41,16 @@ package struct PipelineRunner: Sendable {
     }
 
     /// A runner checkpointing in the PostgreSQL database at `databaseURL`.
-    package init(databaseURL: String, logger: Logger, options: Options = Options()) {
+    package init(
+        databaseURL: String,
+        registry: StageRegistry = .standard,
+        logger: Logger,
+        options: Options = Options()
+    ) {
         self.init(
             store: PostgresCheckpointStore(url: databaseURL, logger: logger),
             databaseURL: databaseURL,
+            registry: registry,
             logger: logger,
             options: options
         )

@@ -12,7 +12,9 @@ import Foundation
 /// error naming the file and line.
 package struct StageRegistry: Sendable {
     /// The stages of `driftline run`.
-    package static let standard = StageRegistry([LoadStage.self, DriftStage.self, ReportStage.self])
+    package static let standard = StageRegistry([
+        LoadStage.self, DriftStage.self, AlertsStage.self, ReportStage.self,
+    ])
 
     private let types: [any Stage.Type]
 
@@ -24,6 +26,10 @@ package struct StageRegistry: Sendable {
         )
         self.types = types
     }
+
+    /// These stages and `more`: stages defined outside this module (`deliver`, which links an HTTP client
+    /// only the command line may link).
+    package func adding(_ more: [any Stage.Type]) -> StageRegistry { StageRegistry(types + more) }
 
     /// The registered names, in registration order.
     package var names: [String] { types.map { $0.name } }

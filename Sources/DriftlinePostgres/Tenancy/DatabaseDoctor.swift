@@ -24,8 +24,10 @@ package enum DatabaseDoctor {
         package var description: String { "\(severity) \(check): \(why)" }
     }
 
-    /// Tables that carry `customer_id` but are not a tenant's rows: the reader mapping (no RLS, no grants).
-    static let notTenantTables: Set<String> = ["reader_customers"]
+    /// Tables that carry `customer_id` but are not a tenant's rows: the reader mapping (no RLS, no grants),
+    /// and the alert outbox, which holds aggregates only and is drained across customers by the deliverer
+    /// (its `customer_id` routes a message to that customer's endpoint; migration 0009).
+    static let notTenantTables: Set<String> = ["reader_customers", "outbox"]
     /// The tenant tables migration 0007 puts under RLS; later migrations add theirs (any table with a
     /// `customer_id` column is checked).
     package static let coreTenantTables = [

@@ -1,0 +1,443 @@
+import ArgumentParser
+import DriftlineCore
+import DriftlineDelivery
+import DriftlinePostgres
+import Foundation
+import Logging
+
+/// `driftline alerts …`: evaluate drift events, deliver notifications, silences, feedback and history.
+struct AlertsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "alerts",
+        abstract: "Alert evaluation and webhook delivery, silences, feedback and history.",
+        discussion: """
+            Exit codes: 0 ok, 69 database unavailable, 76 a notification was dead-lettered (see
+            `alerts outbox --status dead`, replay with `alerts redeliver ID`), 78 bad alert rules or endpoint settings.
+            """,
+        subcommands: [
+            Evaluate.self, Deliver.self, List.self, Silence.self, Silences.self, Expire.self, Feedback.self,
+            Redeliver.self, Outbox.self,
+        ]
+    )
+
+    /// A notification was dead-lettered or could not be delivered (sysexits' EX_PROTOCOL: the remote side).
+    static let deliveryIncomplete: Int32 = 76
+
+    struct Evaluate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "evaluate",
+            abstract: "Evaluate new drift events against rules/alerts.yaml and write alerts and the outbox."
+        )
+        @Option(help: "The rules folder (alerts.yaml).") var rules = "rules"
+        @Option(name: .customLong("as-of"), help: "Drift was evaluated for this date: resolve what no longer drifts.")
+        var asOf: String?
+        @Option(help: "Only this customer.") var customer: String?
+        @Flag(help: "JSON for scripts.") var json = false
+        @OptionGroup var logging: LoggingOptions
+
+        func run() throws {
+            let logger = logging.makeLogger()
+            let book = try loadBook(rules)
+            let asOfDay = try asOf.map { text in try parseDate(text) }
+            let summary = try withAlertsDatabase { connection in
+                try AlertStore.evaluate(book: book, asOf: asOfDay, customer: customer, on: connection)
+            }
+            if !summary.driftEventsTable {
+                logger.notice("no drift events table yet: nothing to evaluate")
+            }
+            var metadata: Logger.Metadata = [:]
+            for (key, value) in summary.counts { metadata[key] = "\(value)" }
+            logger.info("alerts evaluated", metadata: metadata)
+            if json { return printAlertsJSON(summary.counts) }
+            let suppressed = AlertSuppression.allCases.map { "\($0.rawValue) \(summary.suppressed[$0] ?? 0)" }
+            print(
+                "events \(summary.events), notify \(summary.notified), suppressed: "
+                    + suppressed.joined(separator: ", ")
+                    + "; messages \(summary.messages), resolved \(summary.resolved)"
+            )
+        }
+    }
+
+    struct Deliver: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "deliver",
+            abstract: "Send the due outbox messages (webhooks, or the file channel for endpoints without a URL).",
+            discussion: """
+                Endpoint NAME posts to $DRIFTLINE_WEBHOOK_<NAME>_URL signed with $DRIFTLINE_WEBHOOK_<NAME>_SECRET
+                (or the same KEY=VALUE lines in --secrets FILE, mode 0600). Exit 76 when a message was dead-lettered.
+                """
+        )
+        @Option(help: "The rules folder (alerts.yaml).") var rules = "rules"
+        @Option(help: "A KEY=VALUE secrets file (mode 0600); default $DRIFTLINE_WEBHOOK_SECRETS_FILE.")
+        var secrets: String?
+        @Option(name: .customLong("file-channel"), help: "Folder for endpoints without a URL.") var fileChannel: String?
+        @Option(name: .customLong("retry-schedule"), help: "Base delays before each retry, e.g. 5s,5m,30m,2h.")
+        var retrySchedule: String?
+        @Option(help: "Per-attempt timeout, e.g. 10s.") var timeout: String?
+        @Option(help: "Wait for a retry that falls due within this long, e.g. 60s.") var linger: String?
+        @Option(name: .customLong("breaker-failures"), help: "Failures in a row that pause an endpoint.")
+        var breakerFailures: Int?
+        @Option(name: .customLong("breaker-pause"), help: "How long a tripped endpoint pauses, e.g. 5m.")
+        var breakerPause: String?
+        @OptionGroup var logging: LoggingOptions
+
+        func run() async throws {
+            let logger = logging.makeLogger()
+            let book = try loadBook(rules)
+            var settings = DeliverySettings()
+            if let retrySchedule {
+                guard let schedule = DeliverySettings.schedule(retrySchedule) else {
+                    throw ValidationError("--retry-schedule is a comma-separated list of durations such as 5s,5m,2h")
+                }
+                settings.retrySchedule = schedule
+            }
+            func seconds(_ text: String?, _ name: String) throws -> Double? {
+                guard let text else { return nil }
+                guard let value = DeliverySettings.duration(text) else {
+                    throw ValidationError("--\(name) is a duration such as 500ms, 10s or 5m")
+                }
+                return value
+            }
+            if let value = try seconds(timeout, "timeout") { settings.timeoutSeconds = value }
+            if let value = try seconds(linger, "linger") { settings.lingerSeconds = value }
+            if let value = try seconds(breakerPause, "breaker-pause") { settings.breakerPauseSeconds = value }
+            if let breakerFailures { settings.breakerFailures = max(1, breakerFailures) }
+            if let fileChannel { settings.fileChannel = fileChannel }
+            let environment = ProcessInfo.processInfo.environment
+            let credentials: WebhookCredentials
+            do {
+                credentials = try WebhookCredentials.load(
+                    book: book,
+                    environment: environment,
+                    secretsFile: secrets ?? environment["DRIFTLINE_WEBHOOK_SECRETS_FILE"]
+                )
+            } catch {
+                FileHandle.standardError.write(Data("driftline: \(error)\n".utf8))
+                throw ExitCode(78)
+            }
+            let deliverer = WebhookDeliverer(
+                book: book,
+                credentials: credentials,
+                settings: settings,
+                fileChannel: URL(fileURLWithPath: settings.fileChannel)
+            )
+            let url = try databaseURLOrExit()
+            let summary: DeliverySummary
+            do {
+                try Migrator.migrate(try PGConnection(url: url))
+                summary = try await deliverer.run(databaseURL: url, logger: logger)
+            } catch let error as PostgresError where error.kind == .connectionFailed || error.kind == .connectionLost {
+                FileHandle.standardError.write(Data("driftline: \(error)\n".utf8))
+                throw ExitCode(69)
+            }
+            print(
+                "delivered \(summary.delivered), filed \(summary.filed), retried \(summary.retried), "
+                    + "dead-lettered \(summary.deadLettered), pending \(summary.pending)"
+            )
+            if summary.deadLettered > 0 { throw ExitCode(AlertsCommand.deliveryIncomplete) }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "Alert history, newest first.")
+        @Option(help: "Only this customer.") var customer: String?
+        @Option(help: "notify, suppressed, open (notified, not resolved) or resolved.") var status: String?
+        @Option(help: "Created on or after this date (YYYY-MM-DD).") var since: String?
+        @Option(help: "How many alerts.") var limit = 50
+        @Option(help: "Older than this alert id (the next page).") var before: Int64?
+        @Flag(help: "JSON for scripts.") var json = false
+
+        func run() throws {
+            if let status, !["notify", "suppressed", "open", "resolved"].contains(status) {
+                throw ValidationError("--status is notify, suppressed, open or resolved")
+            }
+            let sinceDay = try since.map { text in try parseDate(text) }
+            let alerts = try withAlertsDatabase { connection in
+                try AlertStore.list(
+                    customer: customer,
+                    status: status,
+                    since: sinceDay,
+                    limit: max(1, limit),
+                    beforeID: before,
+                    on: connection
+                )
+            }
+            if json { return printAlertsJSON(alerts) }
+            print(
+                "ALERT  CUSTOMER          PAYER       GROUP           TYPE           SEV     DIR     RULE          STATUS"
+            )
+            for alert in alerts {
+                let status =
+                    alert.status == "suppressed"
+                    ? "suppressed (\(alert.reason ?? "?"))"
+                    : alert.resolvedAsOf.map { "notify, resolved \($0)" } ?? "notify"
+                print(
+                    padded(String(alert.alertID), 7) + padded(alert.customerID, 18) + padded(alert.payer, 12)
+                        + padded(alert.cptGroup, 16) + padded(alert.driftType, 15) + padded(alert.severity, 8)
+                        + padded(alert.direction, 8) + padded(alert.ruleID, 14) + status
+                )
+            }
+            if alerts.count == max(1, limit), let last = alerts.last {
+                print("more: --before \(last.alertID)")
+            }
+        }
+    }
+
+    struct Silence: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "silence",
+            abstract: "Suppress matching alerts until a date (recorded with your user name)."
+        )
+        @Option(help: "KEY=VALUE: payer, cpt_group, drift_type or direction (repeatable).") var match: [String] = []
+        @Option(help: "Only this customer (default: every customer).") var customer: String?
+        @Option(help: "Until this date (YYYY-MM-DD, exclusive: the silence ends at its start).") var until: String
+        @Option(help: "Why (shown in `alerts silences`).") var reason: String
+
+        func run() throws {
+            var matchers: [String: String] = [:]
+            for item in match {
+                let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2, AlertSilence.matcherKeys.contains(parts[0]), !parts[1].isEmpty else {
+                    throw ValidationError(
+                        "--match is KEY=VALUE with KEY one of \(AlertSilence.matcherKeys.joined(separator: ", "))"
+                    )
+                }
+                if parts[0] == "drift_type", DriftType(rawValue: parts[1]) == nil {
+                    throw ValidationError("drift_type is denial_rate or decision_time")
+                }
+                if parts[0] == "direction", DriftDirection(rawValue: parts[1]) == nil {
+                    throw ValidationError("direction is worse or better")
+                }
+                matchers[parts[0]] = parts[1]
+            }
+            guard !matchers.isEmpty || customer != nil else {
+                throw ValidationError("a silence needs --customer or at least one --match")
+            }
+            guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw ValidationError("--reason must say why")
+            }
+            let untilDay = try parseDate(until)
+            let id = try withAlertsDatabase { connection in
+                try AlertStore.addSilence(
+                    customerID: customer,
+                    matchers: matchers,
+                    until: untilDay,
+                    reason: reason,
+                    user: osUser(),
+                    on: connection
+                )
+            }
+            print("silence \(id) until \(CivilDate.format(untilDay))")
+        }
+    }
+
+    struct Silences: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "silences", abstract: "Active silences.")
+        @Flag(help: "Include expired and ended silences.") var all = false
+        @Flag(help: "JSON for scripts.") var json = false
+
+        func run() throws {
+            let silences = try withAlertsDatabase { connection in
+                try AlertStore.silences(includeExpired: all, on: connection)
+            }
+            if json { return printAlertsJSON(silences) }
+            print(
+                "ID     CUSTOMER          MATCH                              UNTIL                   BY          REASON"
+            )
+            for silence in silences {
+                let match = silence.matchers.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                    .joined(separator: " ")
+                print(
+                    padded(String(silence.silenceID), 7) + padded(silence.customerID ?? "*", 18)
+                        + padded(match.isEmpty ? "*" : match, 35) + padded(silence.endsAt, 24)
+                        + padded(silence.createdBy, 12) + silence.reason
+                        + (silence.expiredAt != nil ? " (expired by \(silence.expiredBy ?? "?"))" : "")
+                )
+            }
+        }
+    }
+
+    struct Expire: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "expire", abstract: "End a silence now.")
+        @Argument(help: "The silence id.") var id: Int64
+
+        func run() throws {
+            let expired = try withAlertsDatabase { connection in
+                try AlertStore.expireSilence(id, user: osUser(), on: connection)
+            }
+            guard expired else {
+                FileHandle.standardError.write(Data("driftline: no active silence with id \(id)\n".utf8))
+                throw ExitCode(65)
+            }
+            print("silence \(id) expired")
+        }
+    }
+
+    struct Feedback: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "feedback",
+            abstract: "Mark an alert noise (suppresses its customer/payer/group/type for feedback_days) or useful."
+        )
+        @Argument(help: "The alert id.") var alertID: Int64
+        @Flag(help: "The alert was noise.") var noise = false
+        @Flag(help: "The alert was useful.") var useful = false
+        @Option(help: "The rules folder (alerts.yaml: feedback_days).") var rules = "rules"
+
+        func validate() throws {
+            guard noise != useful else { throw ValidationError("give exactly one of --noise or --useful") }
+        }
+
+        func run() throws {
+            let book = try loadBook(rules)
+            let id = try withAlertsDatabase { connection in
+                try AlertStore.addFeedback(
+                    alertID: alertID,
+                    noise: noise,
+                    noiseDays: book.feedbackDays,
+                    user: osUser(),
+                    on: connection
+                )
+            }
+            guard let id else {
+                FileHandle.standardError.write(Data("driftline: no alert with id \(alertID)\n".utf8))
+                throw ExitCode(65)
+            }
+            print(
+                "feedback \(id): alert \(alertID) "
+                    + (noise ? "noise (matching alerts suppressed for \(book.feedbackDays) days)" : "useful")
+            )
+        }
+    }
+
+    struct Redeliver: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "redeliver",
+            abstract: "Put a dead-lettered message back in the outbox (same webhook-id); `alerts deliver` sends it."
+        )
+        @Argument(help: "The message id (msg_…, see `alerts outbox --status dead`).") var messageID: String
+        @Flag(name: .customLong("enable-endpoint"), help: "Also re-enable its endpoint if a 410 disabled it.")
+        var enableEndpoint = false
+
+        func run() throws {
+            let done = try withAlertsDatabase { connection in
+                try connection.transaction {
+                    if enableEndpoint,
+                        let endpoint = try connection.query(
+                            "SELECT endpoint FROM driftline.outbox WHERE message_id = $1",
+                            [messageID],
+                            operation: "find message"
+                        ).scalar
+                    {
+                        _ = try OutboxStore.enableEndpoint(endpoint, on: connection)
+                    }
+                    return try OutboxStore.redeliver(messageID, on: connection)
+                }
+            }
+            guard done else {
+                FileHandle.standardError.write(Data("driftline: no dead-lettered message with that id\n".utf8))
+                throw ExitCode(65)
+            }
+            print("message queued again; run `driftline alerts deliver`")
+        }
+    }
+
+    struct Outbox: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "outbox", abstract: "Outbox messages.")
+        @Option(help: "pending, delivered or dead.") var status: String?
+        @Option(help: "How many.") var limit = 50
+        @Flag(help: "JSON for scripts.") var json = false
+
+        struct Row: Codable {
+            var message_id: String
+            var endpoint: String
+            var customer_id: String
+            var event_type: String
+            var status: String
+            var attempts: Int
+            var next_attempt_at: String
+            var last_error: String?
+        }
+
+        func run() throws {
+            let rows = try withAlertsDatabase { connection in
+                try connection.query(
+                    """
+                    SELECT message_id, endpoint, customer_id, event_type, status, attempts, next_attempt_at::text,
+                           last_error
+                    FROM driftline.outbox WHERE ($1::text IS NULL OR status = $1)
+                    ORDER BY created_at DESC, message_id LIMIT $2
+                    """,
+                    [status, String(max(1, limit))],
+                    operation: "list outbox"
+                ).rows
+            }.map { row in
+                Row(
+                    message_id: row[0] ?? "",
+                    endpoint: row[1] ?? "",
+                    customer_id: row[2] ?? "",
+                    event_type: row[3] ?? "",
+                    status: row[4] ?? "",
+                    attempts: Int(row[5] ?? "") ?? 0,
+                    next_attempt_at: row[6] ?? "",
+                    last_error: row[7]
+                )
+            }
+            if json { return printAlertsJSON(rows) }
+            print(
+                "MESSAGE                               ENDPOINT      CUSTOMER          TYPE            STATUS     TRIES  ERROR"
+            )
+            for row in rows {
+                print(
+                    padded(row.message_id, 38) + padded(row.endpoint, 14) + padded(row.customer_id, 18)
+                        + padded(row.event_type, 16) + padded(row.status, 11) + padded(String(row.attempts), 7)
+                        + (row.last_error ?? "")
+                )
+            }
+        }
+    }
+}
+
+/// The alert rules, or exit 78 naming file, line and rule id.
+private func loadBook(_ rules: String) throws -> AlertRuleBook {
+    do {
+        return try AlertRuleBook.load(directory: URL(fileURLWithPath: rules))
+    } catch {
+        FileHandle.standardError.write(Data("driftline: \(error)\n".utf8))
+        throw ExitCode(78)
+    }
+}
+
+private func databaseURLOrExit() throws -> String {
+    do { return try Database.url() } catch {
+        FileHandle.standardError.write(Data("driftline: the database is unavailable\n".utf8))
+        throw ExitCode(69)
+    }
+}
+
+/// Runs `body` on a migrated connection; an unreachable database exits 69.
+private func withAlertsDatabase<T>(_ body: (PGConnection) throws -> T) throws -> T {
+    do {
+        let connection = try PGConnection(url: try databaseURLOrExit())
+        try Migrator.migrate(connection)
+        return try body(connection)
+    } catch let error as PostgresError where error.kind == .connectionFailed || error.kind == .connectionLost {
+        FileHandle.standardError.write(Data("driftline: \(error)\n".utf8))
+        throw ExitCode(69)
+    }
+}
+
+/// The OS user running the command: who silences, expires and gives feedback.
+private func osUser() -> String {
+    if let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name { return String(cString: name) }
+    return ProcessInfo.processInfo.environment["USER"] ?? "uid \(geteuid())"
+}
+
+private func padded(_ text: String, _ width: Int) -> String {
+    text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+}
+
+private func printAlertsJSON(_ value: some Encodable) {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    if let data = try? encoder.encode(value) { print(String(decoding: data, as: UTF8.self)) }
+}
