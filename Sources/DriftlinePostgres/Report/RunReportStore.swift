@@ -78,7 +78,13 @@ package enum RunReportStore {
                     try gatherAlerts(runID, customerID, asOf: record.asOf, into: &gathered, on: connection)
                 }
             }
-            gathered.silences = try silences(customer: customer, on: connection)
+            // Under row-level security each tenant sees its own silences and those for every customer.
+            var seen = Set<Int64>()
+            for customerID in customers {
+                let own = try connection.withTenant(customerID) { try silences(customer: customerID, on: connection) }
+                gathered.silences += own.filter { seen.insert($0.silenceID).inserted }
+            }
+            gathered.silences.sort { $0.silenceID < $1.silenceID }
             alerts = gathered
         }
         let now =
@@ -375,10 +381,10 @@ package enum RunReportStore {
         }
     }
 
-    /// Silences in force now: every customer's (`customer_id IS NULL`) and, with `customer`, that customer's
-    /// only. Their reasons are the operator's free text and are left out.
-    private static func silences(customer: String?, on connection: PGConnection) throws -> [RunReport.Silence] {
-        let run = { (customerID: String?) throws -> [[String?]] in
+    /// Silences in force now for `customer`: its own and those for every customer (`customer_id IS NULL`).
+    /// Their reasons are the operator's free text and are left out. The caller has set the tenant.
+    private static func silences(customer: String, on connection: PGConnection) throws -> [RunReport.Silence] {
+        let run = { (customerID: String) throws -> [[String?]] in
             try connection.query(
                 """
                 SELECT silence_id, customer_id, concat_ws(', ', 'payer=' || payer, 'cpt_group=' || cpt_group,
@@ -386,7 +392,7 @@ package enum RunReportStore {
                        to_char(ends_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI"Z"'), created_by
                   FROM driftline.alert_silences
                  WHERE expired_at IS NULL AND starts_at <= now() AND ends_at > now()
-                   AND (customer_id IS NULL OR $1::text IS NULL OR customer_id = $1)
+                   AND (customer_id IS NULL OR customer_id = $1)
                  ORDER BY silence_id
                 """,
                 [customerID],
