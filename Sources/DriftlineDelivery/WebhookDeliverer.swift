@@ -179,14 +179,15 @@ package struct WebhookDeliverer: Sendable {
         let result: DeliveryResult
         var statusCode: Int?
         do {
-            let response = try await client.execute(
+            let (status, retryAfterHeader) = try await Self.post(
                 request,
-                timeout: .milliseconds(Int64(settings.timeoutSeconds * 1000))
+                with: client,
+                timeoutSeconds: settings.timeoutSeconds
             )
-            statusCode = Int(response.status.code)
-            let retryAfter = response.headers.first(name: "retry-after").flatMap(Self.retryAfterSeconds)
-            _ = try? await response.body.collect(upTo: 64 * 1024)
-            result = .response(status: Int(response.status.code), retryAfter: retryAfter)
+            statusCode = status
+            result = .response(status: status, retryAfter: retryAfterHeader.flatMap(Self.retryAfterSeconds))
+        } catch is RequestTimedOut {
+            result = .timeout
         } catch let error as HTTPClientError
             where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout
         {
@@ -247,4 +248,38 @@ package struct WebhookDeliverer: Sendable {
         try handle.seekToEnd()
         try handle.write(contentsOf: Data(line.utf8))
     }
+
+    /// The client gave up waiting (see ``post(_:with:timeoutSeconds:)``).
+    private struct RequestTimedOut: Error {}
+
+    /// Sends `request` and reads the response within `timeoutSeconds`: the status and `Retry-After`.
+    ///
+    /// AsyncHTTPClient's own deadline is passed too, but on a loaded machine it was seen not to fire (a
+    /// 0.3 s timeout took 28 s), so the request also races a sleep of the same length and its task is
+    /// cancelled when the sleep wins.
+    private static func post(
+        _ request: HTTPClientRequest,
+        with client: HTTPClient,
+        timeoutSeconds: Double
+    ) async throws -> (Int, String?) {
+        try await withThrowingTaskGroup(of: (Int, String?)?.self) { group in
+            group.addTask {
+                let response = try await client.execute(
+                    request,
+                    timeout: .milliseconds(Int64(timeoutSeconds * 1000))
+                )
+                let retryAfter = response.headers.first(name: "retry-after")
+                _ = try? await response.body.collect(upTo: 64 * 1024)
+                return (Int(response.status.code), retryAfter)
+            }
+            group.addTask {
+                try await Task.sleep(nanoseconds: UInt64(max(0, timeoutSeconds) * 1_000_000_000))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let answer = first else { throw RequestTimedOut() }
+            return answer
+        }
+    }
+
 }
