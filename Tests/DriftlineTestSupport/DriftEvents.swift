@@ -1,49 +1,8 @@
 import DriftlinePostgres
 import Foundation
 
-/// Drift events for alert tests, inserted with plain SQL.
-///
-/// Until the drift branch's migration 0004 is on main, `ensureTable` creates `driftline.drift_events` as 0004
-/// does (its columns and keys, without its indexes): `event_id` identity key, `customer_id` referencing
-/// `customers`, `cpt_group` `''` for no group. With 0004 applied it does nothing (IF NOT EXISTS), and the inserts
-/// below fit either table.
+/// Drift events for alert tests, inserted with plain SQL into `driftline.drift_events` (migration 0004).
 package enum DriftEvents {
-    package static func ensureTable(_ connection: PGConnection) throws {
-        try connection.execute(
-            """
-            CREATE TABLE IF NOT EXISTS driftline.drift_events (
-                event_id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-                customer_id    text NOT NULL REFERENCES driftline.customers,
-                payer          text NOT NULL,
-                cpt_group      text NOT NULL DEFAULT '',
-                drift_type     text NOT NULL CHECK (drift_type IN ('denial_rate', 'decision_time')),
-                method         text NOT NULL CHECK (method IN ('two_proportion_z', 'mann_whitney_u')),
-                baseline_start date NOT NULL,
-                baseline_end   date NOT NULL,
-                current_start  date NOT NULL,
-                current_end    date NOT NULL,
-                baseline_n     bigint NOT NULL CHECK (baseline_n > 0),
-                current_n      bigint NOT NULL CHECK (current_n > 0),
-                baseline_value double precision NOT NULL,
-                current_value  double precision NOT NULL,
-                abs_change     double precision NOT NULL,
-                rel_change     double precision,
-                ci_low         double precision,
-                ci_high        double precision,
-                statistic      double precision NOT NULL,
-                p_value        double precision NOT NULL CHECK (p_value >= 0 AND p_value <= 1),
-                q_value        double precision NOT NULL CHECK (q_value >= 0 AND q_value <= 1),
-                severity       text NOT NULL CHECK (severity IN ('low', 'medium', 'high')),
-                direction      text NOT NULL CHECK (direction IN ('worse', 'better')),
-                run_id         bigint REFERENCES driftline.runs ON DELETE SET NULL,
-                created_at     timestamptz NOT NULL DEFAULT now(),
-                CONSTRAINT drift_events_key UNIQUE (customer_id, payer, cpt_group, drift_type, current_end)
-            )
-            """,
-            operation: "create test drift_events"
-        )
-    }
-
     /// Inserts one event (and its customer, if new); returns its `event_id`.
     @discardableResult
     package static func insert(
@@ -56,7 +15,6 @@ package enum DriftEvents {
         direction: String = "worse",
         currentEnd: String = "2026-11-21"
     ) throws -> Int64 {
-        try ensureTable(connection)
         try connection.query(
             "INSERT INTO driftline.customers (customer_id) VALUES ($1) ON CONFLICT DO NOTHING",
             [customer],
