@@ -138,7 +138,7 @@ struct TenantIsolationTests {
         for (what, sql) in attempts {
             var state: String?
             do {
-                try connection.withTenant(Self.alpha) { try connection.query(sql, operation: "test: write") }
+                _ = try connection.withTenant(Self.alpha) { try connection.query(sql, operation: "test: write") }
             } catch let error as PostgresError {
                 state = error.sqlState
             }
@@ -185,7 +185,7 @@ struct TenantIsolationTests {
                 [Self.alpha],
                 operation: "test: insert"
             )
-        } catch let error as PostgresError {
+        } catch {  // `query` throws PostgresError only (typed throws)
             state = error.sqlState
         }
         #expect(state == "42501")
