@@ -87,11 +87,11 @@ package enum AlertStore {
                    baseline_n, current_n, baseline_value, current_value, abs_change, rel_change,
                    ci_low, ci_high, p_value, q_value
             FROM driftline.drift_events d
-            WHERE customer_id = $1
+            WHERE ($1::text IS NULL OR customer_id = $1)
               AND NOT EXISTS (SELECT 1 FROM driftline.alert_events a WHERE a.drift_event_id = d.\(driftEventKey))
             ORDER BY current_end, \(driftEventKey)
             """,
-            [customerID],
+            [UnscopedQueryTestHook.filter(customerID)],
             operation: "read new drift events"
         ).rows
         let silences = try activeSilences(customerID, on: connection)

@@ -44,7 +44,7 @@ package enum DriftStore {
                 """,
                 [
                     CivilDate.format(windows.baselineStart), CivilDate.format(windows.currentStart),
-                    CivilDate.format(windows.currentEnd), customerID,
+                    CivilDate.format(windows.currentEnd), UnscopedQueryTestHook.filter(customerID),
                 ],
                 operation: "aggregate drift windows"
             )
