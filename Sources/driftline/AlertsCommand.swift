@@ -22,6 +22,8 @@ struct AlertsCommand: AsyncParsableCommand {
 
     /// A notification was dead-lettered or could not be delivered (sysexits' EX_PROTOCOL: the remote side).
     static let deliveryIncomplete: Int32 = 76
+    /// Row-level security refused a silence for every customer to this login (sysexits' EX_NOPERM).
+    static let notPermitted: Int32 = 77
 
     struct Evaluate: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -152,15 +154,19 @@ struct AlertsCommand: AsyncParsableCommand {
                 throw ValidationError("--status is notify, suppressed, open or resolved")
             }
             let sinceDay = try since.map { text in try parseDate(text) }
+            // Each customer's page read under its tenant (row-level security), merged newest first.
             let alerts = try withAlertsDatabase { connection in
-                try AlertStore.list(
-                    customer: customer,
-                    status: status,
-                    since: sinceDay,
-                    limit: max(1, limit),
-                    beforeID: before,
-                    on: connection
-                )
+                try connection.eachTenant(customer) { tenant in
+                    try AlertStore.list(
+                        customer: tenant,
+                        status: status,
+                        since: sinceDay,
+                        limit: max(1, limit),
+                        beforeID: before,
+                        on: connection
+                    )
+                }
+                .joined().sorted { $0.alertID > $1.alertID }.prefix(max(1, limit)).map { $0 }
             }
             if json { return printAlertsJSON(alerts) }
             print(
@@ -218,14 +224,16 @@ struct AlertsCommand: AsyncParsableCommand {
             }
             let untilDay = try parseDate(until)
             let id = try withAlertsDatabase { connection in
-                try AlertStore.addSilence(
-                    customerID: customer,
-                    matchers: matchers,
-                    until: untilDay,
-                    reason: reason,
-                    user: osUser(),
-                    on: connection
-                )
+                try asTenantOrBypass(customer, connection) {
+                    try AlertStore.addSilence(
+                        customerID: customer,
+                        matchers: matchers,
+                        until: untilDay,
+                        reason: reason,
+                        user: osUser(),
+                        on: connection
+                    )
+                }
             }
             print("silence \(id) until \(CivilDate.format(untilDay))")
         }
@@ -237,8 +245,14 @@ struct AlertsCommand: AsyncParsableCommand {
         @Flag(help: "JSON for scripts.") var json = false
 
         func run() throws {
+            // Each customer's own silences and the ones for every customer (which each tenant sees), once each.
             let silences = try withAlertsDatabase { connection in
-                try AlertStore.silences(includeExpired: all, on: connection)
+                let pages = try connection.eachTenant(nil) { _ in
+                    try AlertStore.silences(includeExpired: all, on: connection)
+                }
+                var byID: [Int64: AlertStore.SilenceRecord] = [:]
+                for silence in pages.joined() { byID[silence.silenceID] = silence }
+                return byID.values.sorted { $0.silenceID < $1.silenceID }
             }
             if json { return printAlertsJSON(silences) }
             print(
@@ -263,7 +277,18 @@ struct AlertsCommand: AsyncParsableCommand {
 
         func run() throws {
             let expired = try withAlertsDatabase { connection in
-                try AlertStore.expireSilence(id, user: osUser(), on: connection)
+                // Found under the first tenant that sees it; expired under its own customer's tenant.
+                let owner = try connection.firstTenant { _ in
+                    try connection.query(
+                        "SELECT coalesce(customer_id, '') FROM driftline.alert_silences WHERE silence_id = $1",
+                        [String(id)],
+                        operation: "find silence"
+                    ).scalar
+                }
+                guard let owner else { return false }
+                return try asTenantOrBypass(owner.value.isEmpty ? nil : owner.value, connection) {
+                    try AlertStore.expireSilence(id, user: osUser(), on: connection)
+                }
             }
             guard expired else {
                 FileHandle.standardError.write(Data("driftline: no active silence with id \(id)\n".utf8))
@@ -289,14 +314,17 @@ struct AlertsCommand: AsyncParsableCommand {
 
         func run() throws {
             let book = try loadBook(rules)
+            // Recorded under the tenant of the customer whose alert it is (the first that sees it).
             let id = try withAlertsDatabase { connection in
-                try AlertStore.addFeedback(
-                    alertID: alertID,
-                    noise: noise,
-                    noiseDays: book.feedbackDays,
-                    user: osUser(),
-                    on: connection
-                )
+                try connection.firstTenant { _ in
+                    try AlertStore.addFeedback(
+                        alertID: alertID,
+                        noise: noise,
+                        noiseDays: book.feedbackDays,
+                        user: osUser(),
+                        on: connection
+                    )
+                }?.value
             }
             guard let id else {
                 FileHandle.standardError.write(Data("driftline: no alert with id \(alertID)\n".utf8))
@@ -423,6 +451,28 @@ private func withAlertsDatabase<T>(_ body: (PGConnection) throws -> T) throws ->
     } catch let error as PostgresError where error.kind == .connectionFailed || error.kind == .connectionLost {
         FileHandle.standardError.write(Data("driftline: \(error)\n".utf8))
         throw ExitCode(69)
+    }
+}
+
+/// Runs `body` under `customer`'s tenant or, for a silence of every customer (`customer` nil), as the connecting
+/// login outside any tenant: the policies let no tenant write a row without a customer, so only a login that
+/// bypasses row-level security (a superuser, as the embedded cluster connects) may; under `driftline_loader`
+/// that is refused with exit 77 (EX_NOPERM), naming what to do instead.
+private func asTenantOrBypass<T>(_ customer: String?, _ connection: PGConnection, _ body: () throws -> T) throws -> T {
+    if let customer { return try connection.withTenant(customer, body) }
+    do {
+        return try connection.transaction(body)
+    } catch let error as PostgresError where error.sqlState == "42501" {
+        FileHandle.standardError.write(
+            Data(
+                """
+                driftline: a silence for every customer is written outside any tenant, which row-level security \
+                allows only a login that bypasses it (the database superuser); as \(TenantRole.loader) give \
+                --customer ID (once per customer)\n
+                """.utf8
+            )
+        )
+        throw ExitCode(AlertsCommand.notPermitted)
     }
 }
 

@@ -186,7 +186,15 @@ struct DriftCommand: ParsableCommand {
             do {
                 let connection = try PGConnection(url: url)
                 _ = try Migrator.migrate(connection)
-                records = try DriftStore.list(filter, on: connection)
+                // Each customer's page read under its tenant (row-level security), merged newest first.
+                records = try connection.eachTenant(customer) { tenant in
+                    var scoped = filter
+                    scoped.customerID = tenant
+                    return try DriftStore.list(scoped, on: connection)
+                }
+                .joined()
+                .sorted { ($0.currentEnd, $0.eventID ?? Int64(0)) > ($1.currentEnd, $1.eventID ?? Int64(0)) }
+                .prefix(limit).map { $0 }
             } catch let error as PostgresError {
                 let unavailable = error.kind == .connectionFailed || error.kind == .connectionLost || error.isTransient
                 try fail(unavailable ? .databaseUnavailable : .software, error, logger)

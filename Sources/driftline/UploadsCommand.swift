@@ -30,13 +30,16 @@ struct UploadsCommand: ParsableCommand {
             do { config = try StageRegistry.standard.loadPipeline(path: pipeline) } catch {
                 fail("\(error.description)")
             }
+            // Looked up under each customer's tenant in turn (row-level security): the first that sees it owns it.
             let row = try withUploadsDatabase { connection in
                 try Migrator.migrate(connection)
-                return try connection.query(
-                    "SELECT customer_id, file_name, sha256, status FROM driftline.uploads WHERE upload_id = $1",
-                    [String(uploadID)],
-                    operation: "look up upload"
-                ).first
+                return try connection.firstTenant { _ in
+                    try connection.query(
+                        "SELECT customer_id, file_name, sha256, status FROM driftline.uploads WHERE upload_id = $1",
+                        [String(uploadID)],
+                        operation: "look up upload"
+                    ).first
+                }?.value
             }
             guard let row, let customer = row[0], let fileName = row[1], let sha256 = row[2] else {
                 fail("no upload with id \(uploadID)")

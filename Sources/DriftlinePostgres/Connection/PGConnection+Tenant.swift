@@ -58,6 +58,30 @@ extension PGConnection {
         )
     }
 
+    /// The customers of the tenant directory (`driftline.customers`: ids only, listed by the pipeline), or
+    /// just `only` when given.
+    package func tenants(_ only: String? = nil) throws -> [String] {
+        try only.map { [$0] } ?? UploadTotals.customers(on: self)
+    }
+
+    /// Runs `body` once per customer (``tenants(_:)``), each in its own ``withTenant(_:_:)`` transaction, in
+    /// customer order: for admin commands that read or write tenant tables across customers under RLS.
+    package func eachTenant<T>(_ only: String? = nil, _ body: (String) throws -> T) throws -> [T] {
+        try tenants(only).map { customer in try withTenant(customer) { try body(customer) } }
+    }
+
+    /// The first customer (``tenants(_:)``) for which `body`, run under that customer's tenant, finds
+    /// something: to look up one row by its id (an upload, a silence, an alert) under RLS.
+    package func firstTenant<T>(
+        _ only: String? = nil,
+        _ body: (String) throws -> T?
+    ) throws -> (customer: String, value: T)? {
+        for customer in try tenants(only) {
+            if let value = try withTenant(customer, { try body(customer) }) { return (customer, value) }
+        }
+        return nil
+    }
+
     /// Runs `body` as `driftline_bulk` (BYPASSRLS) inside the caller's open transaction, then returns to
     /// the role it had: for the load's COPY (refused under RLS) and the queue claim only.
     ///
