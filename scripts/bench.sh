@@ -420,3 +420,114 @@ sql "DROP SCHEMA bench CASCADE" >/dev/null
     fi
     echo "Every run: $RAW"
 } | tee "$OUT/results.txt"
+
+# ================================================================================ 5. RLS on the load path
+# Issue 13, optional (BENCH_RLS_AB=1): what row-level security costs the load. Alternately, BENCH_RLS_RUNS
+# times (default BENCH_RUNS), with RLS as migrated (enabled and FORCEd on every tenant table) and with RLS
+# DISABLEd on every one of them (re-enabled afterwards, untimed, and on any exit), the same driftline runs:
+#   fresh   — one BENCH_RLS_ROWS-row upload (default 1000000) into an empty claims table: the direct path, whose
+#             binary COPY runs as driftline_bulk (BYPASSRLS) — the upload's other statements run under RLS;
+#   resend  — the same file less its last row, over those claims: the staging-and-merge path, whose
+#             INSERT … ON CONFLICT DO UPDATE into claims runs under RLS (the policy checked on every row);
+#   files   — BENCH_RLS_FILES uploads of BENCH_RLS_FILE_ROWS rows each (default 200 × 500) in one run: the
+#             per-upload statements under RLS (uploads, inbox_files, findings, the queue claim).
+# Both variants take the same roles and set the same tenant (the SET LOCAL round trips stay): the ratio is
+# the policies' own cost. Reported as medians; ratio = RLS-on throughput / RLS-off throughput
+# (= off s / on s; 1.00 = free).
+RLS_AB=${BENCH_RLS_AB:-0}
+RLS_RUNS=${BENCH_RLS_RUNS:-$RUNS}
+RLS_ROWS=${BENCH_RLS_ROWS:-1000000}
+RLS_FILES=${BENCH_RLS_FILES:-200}
+RLS_FILE_ROWS=${BENCH_RLS_FILE_ROWS:-500}
+
+if [[ $RLS_AB == 1 ]]; then
+    [[ $RLS_RUNS =~ ^[1-9][0-9]*$ ]] || die "BENCH_RLS_RUNS must be a positive integer"
+    RLS_TABLES=$(sql "SELECT string_agg(c.oid::regclass::text, ' ' ORDER BY c.relname) FROM pg_class c
+                       JOIN pg_namespace n ON n.oid = c.relnamespace
+                      WHERE n.nspname = 'driftline' AND c.relkind = 'r' AND c.relrowsecurity")
+    [[ -n $RLS_TABLES ]] || die "no driftline table has row-level security enabled (driftline db migrate)"
+    rls_set() { # ENABLE | DISABLE
+        local table statements=""
+        for table in $RLS_TABLES; do statements+="ALTER TABLE $table $1 ROW LEVEL SECURITY; "; done
+        sql "$statements" >/dev/null
+    }
+    rls_restore() { [[ ${RLS_OFF:-0} == 1 ]] && rls_set ENABLE && RLS_OFF=0; return 0; }
+    trap 'status=$?; rls_restore || true; (exit $status); cleanup' EXIT
+
+    rls_run() { # label rows [rows-loaded] -> appends a row to $RAW (the inbox is ready)
+        local label=$1 rows=$2 loaded=${3:-$2} start end status=0
+        sql "CHECKPOINT" >/dev/null
+        start=$(now)
+        (cd "$WS" && "$TIME" -f '%e %M %U %S' -o "$WORK/time.out" \
+            "$BIN" run --pipeline bench.yaml --as-of "$AS_OF" --settle-seconds 0 >"$WORK/run.out" 2>"$WORK/run.err") ||
+            status=$?
+        end=$(now)
+        [[ $status == 0 ]] || { tail -20 "$WORK/run.err" >&2; die "driftline run ($label) exited $status"; }
+        grep -q "^run .*loaded $loaded," "$WORK/run.out" ||
+            note "rls $label: unexpected summary: $(grep '^run ' "$WORK/run.out" || true)"
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$rows" "$run" \
+            "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')" "$(tail -1 "$WORK/time.out" | awk '{print $2}')" \
+            "$status" "$(cpu_of "$WORK/time.out")" >>"$RAW"
+    }
+    rls_inbox() { # customer files... -> a fresh inbox holding them, settled
+        local customer=$1
+        shift
+        rm -rf "$WS/inbox" "$WS/archive" "$WS/rejected" "$WS/metrics"
+        mkdir -p "$WS/inbox/$customer"
+        cp "$@" "$WS/inbox/$customer/"
+        find "$WS/inbox" -type f -exec touch -d '2 minutes ago' {} +
+    }
+    rls_variant() { # on|off run
+        local variant=$1
+        if [[ $variant == off ]]; then rls_set DISABLE; RLS_OFF=1; fi
+        reset_claims
+        rls_inbox "$RLS_CUSTOMER" "$RLS_FILE"
+        rls_run "rls-$variant-fresh" "$RLS_ROWS"
+        rls_inbox "$RLS_CUSTOMER" "$RLS_RESEND"
+        rls_run "rls-$variant-resend" "$((RLS_ROWS - 1))"
+        reset_claims
+        rls_inbox "$RLS_CUSTOMER" "$WORK/rls-files"/*.csv
+        rls_run "rls-$variant-files" "$RLS_FILE_ROWS" "$((RLS_FILES * RLS_FILE_ROWS))"
+        rls_restore
+        note "  run $run, RLS $variant: fresh $(raw "rls-$variant-fresh" "$RLS_ROWS" 4 | tail -1)s, resend $(raw "rls-$variant-resend" "$((RLS_ROWS - 1))" 4 | tail -1)s, $RLS_FILES files $(raw "rls-$variant-files" "$RLS_FILE_ROWS" 4 | tail -1)s"
+    }
+
+    RLS_FILE=$(generate "$RLS_ROWS")
+    RLS_CUSTOMER=$(basename "$(dirname "$RLS_FILE")")
+    RLS_RESEND=$WORK/rls-resend/$(basename "$RLS_FILE")
+    mkdir -p "$WORK/rls-resend" "$WORK/rls-files"
+    head -n -1 "$RLS_FILE" >"$RLS_RESEND"
+    # The small uploads: the generated file's first RLS_FILES × RLS_FILE_ROWS rows, each file with the header.
+    awk -v n=$((RLS_FILES * RLS_FILE_ROWS)) 'NR > 1 { print } NR > n { exit }' "$RLS_FILE" |
+        split -l "$RLS_FILE_ROWS" -d -a 4 --additional-suffix=.csv - "$WORK/rls-files/part-"
+    for part in "$WORK/rls-files"/*.csv; do
+        { head -1 "$RLS_FILE"; cat "$part"; } >"$part.tmp" && mv "$part.tmp" "$part"
+    done
+    note "RLS on the load path: $RLS_ROWS-row fresh load and resend, $RLS_FILES × $RLS_FILE_ROWS-row files, RLS on vs off, $RLS_RUNS runs each, alternating ($(wc -w <<<"$RLS_TABLES") tables)"
+    for ((run = 1; run <= RLS_RUNS; run++)); do
+        if ((run % 2)); then rls_variant on; rls_variant off; else rls_variant off; rls_variant on; fi
+    done
+    reset_claims
+    rm -rf "$WS/inbox" "$WS/archive" "$WS/rejected" "$WS/metrics"
+    {
+        echo
+        echo "RLS on the load path (BENCH_RLS_AB=1): driftline run, RLS enabled+forced vs disabled on $(wc -w <<<"$RLS_TABLES") tenant tables"
+        echo "  median of $RLS_RUNS runs each, alternating (order swapped every run); ratio = RLS-on throughput / RLS-off throughput = off s / on s (1.00: RLS costs nothing; below 1: what it costs)"
+        printf '  %-8s %9s | %9s %14s | %9s %14s | %6s\n' path rows "on s" "[range]" "off s" "[range]" ratio
+        for path in fresh resend files; do
+            case $path in
+                fresh) r=$RLS_ROWS ;;
+                resend) r=$((RLS_ROWS - 1)) ;;
+                files) r=$RLS_FILE_ROWS ;;
+            esac
+            awk -v p="$path" -v r="$r" -v f="$RLS_FILES" -v on="$(raw "rls-on-$path" "$r" 4 | median)" \
+                -v off="$(raw "rls-off-$path" "$r" 4 | median)" -v onr="$(raw "rls-on-$path" "$r" 4 | spread)" \
+                -v offr="$(raw "rls-off-$path" "$r" 4 | spread)" 'BEGIN {
+                label = (p == "files") ? sprintf("%d x %d", f, r) : sprintf("%d", r)
+                printf "  %-8s %9s | %9.2f %14s | %9.2f %14s | %6.2f\n", p, label, on, "[" onr "]", off, "[" offr "]", off / on
+            }'
+        done
+        echo "  fresh: COPY into claims as driftline_bulk (BYPASSRLS); resend: INSERT … ON CONFLICT into claims under RLS;"
+        echo "  files: the per-upload statements under RLS. Every run: $RAW"
+    } | tee -a "$OUT/results.txt"
+fi
