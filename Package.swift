@@ -79,6 +79,15 @@ let package = Package(
                 "DriftlineEmbedded",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            // Release: lld with packed relative relocations (DT_RELR, glibc >= 2.36). The 37,000 relative
+            // relocations of Swift's metadata shrink from 0.9 MB of .rela.dyn, all read by the loader at every
+            // start, to 10 KB: 1.2-2.4 MiB less peak RSS (README, Performance: memory).
+            linkerSettings: [
+                .unsafeFlags(
+                    ["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"],
+                    .when(platforms: [.linux], configuration: .release)
+                )
             ]
         ),
         .target(

@@ -26,6 +26,10 @@
 #      the BRIN ranges), then, alternately, BENCH_RUNS times each: `driftline drift --as-of`
 #      (aggregate, detect, insert; the events table emptied before each run) and one plain
 #      `SELECT customer_id, payer, cpt_group, count(*) … GROUP BY 1, 2, 3` over the same windows' rows.
+#   5. Memory (issue 14): peak RSS from `/usr/bin/time -v` ("Maximum resident set size", the same getrusage
+#      figure as the load runs' %M) of `driftline run` (the largest of the step-1 runs) and of one
+#      `driftline validate` with rules/ at each BENCH_ROWS size, beside the start-up alone (`driftline --help`,
+#      `driftline validate` of a 10-row file). Target: ≤ 32 MiB.
 #
 # Environment: DATABASE_URL (required; the Makefile sets it), BENCH_RUNS (3), BENCH_ROWS ("1000000 4000000"; "" = none),
 # BENCH_INDEX_AB (0), BENCH_DRIFT_ROWS (5000000; "" = none), BENCH_DRIFT_CUSTOMERS (300),
@@ -204,6 +208,24 @@ run_validate() { # file rows set run
         "$status" "$(cpu_of "$WORK/time.out")" >>"$RAW"
 }
 
+# Peak RSS of one command from `/usr/bin/time -v`: a row `what rows 1 seconds rss exit` in runs.tsv.
+run_rss() { # what rows command...
+    local what=$1 rows=$2 status=0
+    shift 2
+    "$TIME" -v -o "$WORK/time-v.out" "$@" >/dev/null 2>"$WORK/rss.err" || status=$?
+    if [[ $status != 0 && $status != 65 ]]; then
+        tail -5 "$WORK/rss.err" >&2
+        die "$what exited $status"
+    fi
+    printf '%s\t%s\t1\t%s\t%s\t%s\t\n' "$what" "$rows" \
+        "$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s}' "$WORK/time-v.out")" \
+        "$(awk -F': ' '/Maximum resident set size/ {print $2}' "$WORK/time-v.out")" "$status" >>"$RAW"
+}
+
+validate_rss() { # file rows
+    run_rss validate-rss "$2" "$BIN" validate "$1" --rules "$ROOT/rules" --as-of "$AS_OF" --format json --output /dev/null
+}
+
 validate_runs() { # file rows
     note "validate $2 rows: 10 vs 1000 rules, $VALIDATE_RUNS runs each, alternating"
     for ((run = 1; run <= VALIDATE_RUNS; run++)); do
@@ -222,6 +244,9 @@ sql "SELECT 1 FROM pg_indexes WHERE schemaname = 'driftline' AND indexname = '$D
 
 declare -A SIZE
 validated=
+# Start-up alone: what the binary, its libraries and the rule set cost before any upload.
+run_rss help 0 "$BIN" --help
+validate_rss "$(generate 10)" 10
 for rows in $ROWS_LIST; do
     file=$(generate "$rows")
     SIZE[$rows]=$(stat -c %s "$file")
@@ -239,6 +264,7 @@ for rows in $ROWS_LIST; do
             note "  run $run: driftline without $DRIFT_INDEX $(raw driftline-noindex "$rows" 4 | tail -1)s"
         fi
     done
+    validate_rss "$file" "$rows"
     if [[ $rows == "$VALIDATE_ROWS" ]]; then
         validated=1
         validate_runs "$file" "$rows"
@@ -338,7 +364,7 @@ sql "DROP SCHEMA bench CASCADE" >/dev/null
     echo
     echo "Load: psql \\copy (CSV -> table) vs driftline run (parse, validate with rules/, staging COPY, merge)"
     printf '%-9s %8s | %9s %12s | %9s %12s %8s | %7s %9s | %12s %7s | %8s\n' \
-        rows MB "psql s" "psql rows/s" "dl s" "dl rows/s" "dl MB/s" ratio "(>=0.70)" "dl peak RSS" "(<=64M)" "dl CPU s"
+        rows MB "psql s" "psql rows/s" "dl s" "dl rows/s" "dl MB/s" ratio "(>=0.70)" "dl peak RSS" "(<=32M)" "dl CPU s"
     for rows in $ROWS_LIST; do
         ps=$(raw psql "$rows" 4 | median)
         ds=$(raw driftline "$rows" 4 | median)
@@ -348,7 +374,7 @@ sql "DROP SCHEMA bench CASCADE" >/dev/null
             ratio = ps / ds
             printf "%-9d %8.1f | %9.2f %12.0f | %9.2f %12.0f %8.1f | %7.2f %9s | %8.1f MiB %7s | %8.2f\n",
                 r, b/1e6, ps, r/ps, ds, r/ds, b/1e6/ds, ratio, (ratio >= 0.7 ? "ok" : "BELOW"),
-                rss/1024, (rss/1024 <= 64 ? "ok" : "OVER"), cpu
+                rss/1024, (rss/1024 <= 32 ? "ok" : "OVER"), cpu
             printf "%-9s %8s | %22s | %22s\n", "", "", "[" psr " s]", "[" dsr " s]"
         }'
     done
@@ -404,6 +430,19 @@ sql "DROP SCHEMA bench CASCADE" >/dev/null
             b/1e6/best1000, (b/1e6/best1000 >= 100 ? "ok" : "BELOW"), b/1e6/best10
     }'
     echo "  best = the fastest run: on a shared machine the slower runs measure the neighbours (see runs.tsv)"
+    echo
+    echo "Memory: peak RSS (/usr/bin/time -v, maximum resident set size; MiB = 2^20 bytes), target <= 32 MiB"
+    awk -v help="$(raw help 0 5)" -v ten="$(raw validate-rss 10 5)" 'BEGIN {
+        printf "  start-up alone: driftline --help %.1f MiB; driftline validate, 10 rows, rules/ %.1f MiB\n", help/1024, ten/1024
+    }'
+    printf '  %-9s | %-16s | %-16s\n' rows "run (largest)" "validate rules/"
+    for rows in $ROWS_LIST; do
+        awk -v r="$rows" -v run="$(raw driftline "$rows" 5 | sort -g | tail -1)" -v val="$(raw validate-rss "$rows" 5)" 'BEGIN {
+            printf "  %-9d | %6.1f MiB %-5s | %6.1f MiB %-5s\n", r, run/1024, (run/1024 <= 32 ? "ok" : "OVER"),
+                val/1024, (val/1024 <= 32 ? "ok" : "OVER")
+        }'
+    done
+    echo "  what is held per upload and what is only mapped code: README, Performance (memory)"
     echo
     if [[ -n $DRIFT_ROWS ]]; then
         echo "Drift: $DRIFT_ROWS claims, $DRIFT_CUSTOMERS customers (loaded in ${DRIFT_LOAD_S}s); windows $DRIFT_FROM … $DRIFT_AS_OF:"

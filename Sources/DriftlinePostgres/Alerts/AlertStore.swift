@@ -148,7 +148,7 @@ package enum AlertStore {
                 }
             }
         }
-        let timestamp = ISO8601DateFormatter().string(from: now)
+        let timestamp = UTCTimestamp.string(from: now)
         for (endpoint, groups) in messages.sorted(by: { $0.key < $1.key }) {
             for (_, pending) in groups.sorted(by: { $0.key < $1.key }) {
                 try insertMessage(
