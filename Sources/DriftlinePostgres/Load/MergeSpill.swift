@@ -16,6 +16,8 @@ final class MergeSpill {
     private let descriptor: Int32
     private var writer: BinaryCopyWriter
     private(set) var count = 0
+    /// Rows the duplicate filter flagged (only they can repeat an earlier line, or be new claims).
+    private(set) var candidates = 0
     private var finished = false
 
     init() throws {
@@ -40,6 +42,7 @@ final class MergeSpill {
         writer.bool(candidate)
         try encoder.write(claim, to: &writer)
         count += 1
+        if candidate { candidates += 1 }
     }
 
     /// COPYs the rows into `table` (created by the caller with ``columns``); returns how many the server stored.

@@ -20,6 +20,20 @@ package struct LoadOutcome: Sendable {
     package var rowsUnchanged = 0
     package var rowsWarned = 0
     package var bytes: Int64 = 0
+    /// Milliseconds per step of the load, in order (the debug log prints them).
+    package var phases: [(String, Int)] = []
+
+    /// Runs `body`, adding its duration to ``phases`` as `name`.
+    mutating func timing<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
+        let start = ContinuousClock.now
+        defer {
+            let elapsed = ContinuousClock.now - start
+            phases.append(
+                (name, Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000))
+            )
+        }
+        return try body()
+    }
     /// Why the file was rejected as a whole.
     package var error: UploadError?
     /// 1-based positions of header columns the format and profile do not know (never their names: a
@@ -154,13 +168,19 @@ package struct UploadLoader {
             bytes: file.size,
             report: ValidationReport(file: SafeText(inboxName: file.fileName))
         )
+        // The lookup's and the merge's joins hash one side (the file's keys or rows, or the customer's claims):
+        // in memory, not in batches spilled to disk. Server memory, for this transaction only.
+        try connection.execute("SET LOCAL work_mem = '256MB'", operation: "size the load's hash tables")
         var stored = LineSet()
+        var lookup = fresh
         if try StoredClaimLookup.customerHasClaims(file.customerID, on: connection) {
-            stored = try StoredClaimLookup(profile: file.profile).storedLines(
-                in: source(file),
-                customerID: file.customerID,
-                on: connection
-            )
+            stored = try lookup.timing("lookup") {
+                try StoredClaimLookup(profile: file.profile).storedLines(
+                    in: source(file),
+                    customerID: file.customerID,
+                    on: connection
+                )
+            }
             logger.debug("claims already stored", metadata: ["lines": .safe(stored.count)])
         }
         try connection.execute("SAVEPOINT direct_load", operation: "savepoint")
@@ -168,7 +188,7 @@ package struct UploadLoader {
         do {
             outcome = try loadPass(
                 file,
-                fresh,
+                lookup,
                 stored: stored,
                 mergesAll: false,
                 rejectReport: rejectReport,
@@ -182,13 +202,21 @@ package struct UploadLoader {
             logger.warning("a claim of the file was stored meanwhile by another writer: merging every row")
             outcome = try loadPass(
                 file,
-                fresh,
+                lookup,
                 stored: stored,
                 mergesAll: true,
                 rejectReport: rejectReport,
                 on: connection
             )
         }
+        logger.debug(
+            "load phases",
+            metadata: Logger.Metadata(
+                uniqueKeysWithValues: outcome.phases.map {
+                    ($0.0.hasPrefix("rows_") ? $0.0 : "ms.\($0.0)", .safe($0.1))
+                }
+            )
+        )
         CrashPoint.reach("load.before_commit")
         return outcome
     }
@@ -284,6 +312,8 @@ package struct UploadLoader {
         do {
             // COPY FROM is refused under RLS: the one statement that writes claims as driftline_bulk. Every
             // row carries file.customerID (the tenant guard rejects any other customer_id).
+            let started = ContinuousClock.now
+            defer { outcome.phases.append(("pass", Int((ContinuousClock.now - started) / .milliseconds(1)))) }
             outcome.rowsLoaded = try connection.asBulkLoader {
                 try connection.copyBinary(
                     into: "driftline.claims",
@@ -336,8 +366,24 @@ package struct UploadLoader {
                 """,
                 operation: "create merge table"
             )
-            _ = try merge.copy(into: "upload_merge", on: connection)
-            repeats = try removeRepeats(uploadID: uploadID, customerID: file.customerID, on: connection)
+            _ = try outcome.timing("merge_copy") { try merge.copy(into: "upload_merge", on: connection) }
+            outcome.phases.append(("rows_merged", merge.count))
+            outcome.phases.append(("rows_flagged", merge.candidates))
+            if merge.candidates > 0 {
+                // The flagged rows on their own, with statistics: the planner then probes the primary key for
+                // each of the few instead of hashing every stored claim.
+                try connection.execute(
+                    """
+                    CREATE TEMP TABLE upload_flagged ON COMMIT DROP AS
+                    SELECT line_no, claim_id FROM upload_merge WHERE candidate;
+                    ANALYZE upload_flagged
+                    """,
+                    operation: "set flagged rows apart"
+                )
+                repeats = try outcome.timing("repeats") {
+                    try removeRepeats(uploadID: uploadID, customerID: file.customerID, on: connection)
+                }
+            }
             for line in repeats.sorted {
                 outcome.report.add(Self.duplicateFinding(line: line))
                 outcome.report.markRejected()
@@ -356,8 +402,11 @@ package struct UploadLoader {
             CrashPoint.reach("load.merge")
             let merged = try mergeStored(
                 rows: merge.count - repeats.count,
+                candidates: merge.candidates,
+                mergesAll: mergesAll,
                 uploadID: uploadID,
                 customerID: file.customerID,
+                outcome: &outcome,
                 on: connection
             )
             outcome.rowsLoaded += merged.inserted + merged.updated + merged.unchanged
@@ -386,12 +435,11 @@ package struct UploadLoader {
         try connection.query(
             """
             CREATE TEMP TABLE upload_repeats ON COMMIT DROP AS
-            WITH candidates AS MATERIALIZED (SELECT line_no, claim_id FROM upload_merge WHERE candidate)
-            SELECT c.line_no FROM candidates c
+            SELECT c.line_no FROM upload_flagged c
              WHERE EXISTS (SELECT 1 FROM driftline.claims s
                             WHERE s.customer_id = $2 AND s.claim_id = c.claim_id AND s.upload_id = $1)
             UNION
-            SELECT c.line_no FROM candidates c JOIN upload_merge e ON e.claim_id = c.claim_id AND e.line_no < c.line_no
+            SELECT c.line_no FROM upload_flagged c JOIN upload_merge e ON e.claim_id = c.claim_id AND e.line_no < c.line_no
             """,
             [String(uploadID), customerID],
             operation: "confirm repeated claim ids"
@@ -411,55 +459,76 @@ package struct UploadLoader {
         var stale = LineSet()
     }
 
-    /// Updates the stored claims the merge table holds newer or equal versions of (only those whose values
-    /// differ are written), finds the rows older than their stored claim (stale: skipped), and inserts the
-    /// rows whose claim is not stored (the duplicate filter's false candidates, or every new claim when the
-    /// loader merges all).
+    /// Inserts the rows whose claim is not stored (the duplicate filter's false candidates, or every new claim
+    /// when the loader merges all), updates the stored claims the merge table holds newer or equal versions of
+    /// (only those whose values differ are written), and finds the rows older than their stored claim (stale:
+    /// skipped) when some rows were neither inserted nor updated.
     private func mergeStored(
         rows: Int,
+        candidates: Int,
+        mergesAll: Bool,
         uploadID: Int64,
         customerID: String,
+        outcome: inout LoadOutcome,
         on connection: PGConnection
-    ) throws
-        -> Merged
-    {
+    ) throws -> Merged {
         var merged = Merged()
         let changed = Self.claimColumnList.dropFirst(2).map { "c.\($0)" }.joined(separator: ", ")
         let incoming = Self.claimColumnList.dropFirst(2).map { "s.\($0)" }.joined(separator: ", ")
         let assignments = Self.claimColumnList.dropFirst(2).map { "\($0) = s.\($0)" }.joined(separator: ", ")
-        try connection.execute("ANALYZE upload_merge", operation: "analyze merge table")
-        merged.updated = try connection.query(
-            """
-            UPDATE driftline.claims c
-               SET \(assignments), upload_id = $1, line_no = s.line_no, updated_at = now()
-              FROM upload_merge s
-             WHERE c.customer_id = $2 AND c.claim_id = s.claim_id
-               AND \(Self.versionRule("s", notOlderThan: "c"))
-               AND (\(changed)) IS DISTINCT FROM (\(incoming))
-            """,
-            [String(uploadID), customerID],
-            operation: "update stored claims"
-        ).affected
-        merged.stale = try LineSet.fetch(
-            """
-            SELECT s.line_no FROM upload_merge s
-              JOIN driftline.claims c ON c.customer_id = $1 AND c.claim_id = s.claim_id
-             WHERE NOT \(Self.versionRule("s", notOlderThan: "c"))
-            """,
-            [customerID],
-            operation: "find stale rows",
-            on: connection
-        )
-        merged.inserted = try connection.query(
-            """
-            INSERT INTO driftline.claims (\(Self.claimColumns), upload_id, line_no)
-            SELECT \(Self.claimColumns), $1, line_no FROM upload_merge s
-             WHERE NOT EXISTS (SELECT 1 FROM driftline.claims c WHERE c.customer_id = $2 AND c.claim_id = s.claim_id)
-             ORDER BY claim_id
-            """,
-            [String(uploadID), customerID],
-            operation: "insert merged claims"
-        ).affected
+        if mergesAll || candidates > 0 {
+            // Only a flagged row can be new (the lookup sent every stored claim's row here), unless all merge.
+            let rowsThatMayBeNew =
+                mergesAll ? "upload_merge s" : "upload_merge s JOIN upload_flagged f USING (line_no)"
+            merged.inserted = try outcome.timing("insert") {
+                try connection.query(
+                    """
+                    INSERT INTO driftline.claims (\(Self.claimColumns), upload_id, line_no)
+                    SELECT \(Self.claimColumnList.map { "s.\($0)" }.joined(separator: ", ")), $1, s.line_no
+                      FROM \(rowsThatMayBeNew)
+                     WHERE NOT EXISTS (SELECT 1 FROM driftline.claims c
+                                        WHERE c.customer_id = $2 AND c.claim_id = s.claim_id)
+                     ORDER BY s.claim_id
+                    """,
+                    [String(uploadID), customerID],
+                    operation: "insert merged claims"
+                ).affected
+            }
+        }
+        // In key order: the stored claims are read along the primary key (a merge join with the sorted rows, or
+        // index probes for a few) and their new versions' index entries go in in order. A hash join updates in
+        // the order the heap or the file happens to have: at 600k updates of 1M claims, 17.6-18.3 s against
+        // 9.3-9.8 s in key order (index pages out of cache). Hash joins off for this statement only.
+        try connection.execute("SET LOCAL enable_hashjoin = off", operation: "update in key order")
+        merged.updated = try outcome.timing("update") {
+            try connection.query(
+                """
+                UPDATE driftline.claims c
+                   SET \(assignments), upload_id = $1, line_no = s.line_no, updated_at = now()
+                  FROM (SELECT * FROM upload_merge ORDER BY claim_id) s
+                 WHERE c.customer_id = $2 AND c.claim_id = s.claim_id
+                   AND \(Self.versionRule("s", notOlderThan: "c"))
+                   AND (\(changed)) IS DISTINCT FROM (\(incoming))
+                """,
+                [String(uploadID), customerID],
+                operation: "update stored claims"
+            ).affected
+        }
+        try connection.execute("SET LOCAL enable_hashjoin = on", operation: "update in key order")
+        if merged.inserted + merged.updated < rows {
+            merged.stale = try outcome.timing("stale") {
+                try LineSet.fetch(
+                    """
+                    SELECT s.line_no FROM upload_merge s
+                      JOIN driftline.claims c ON c.customer_id = $1 AND c.claim_id = s.claim_id
+                     WHERE NOT \(Self.versionRule("s", notOlderThan: "c"))
+                    """,
+                    [customerID],
+                    operation: "find stale rows",
+                    on: connection
+                )
+            }
+        }
         merged.unchanged = rows - merged.updated - merged.inserted - merged.stale.count
         return merged
     }
