@@ -9,7 +9,7 @@ RELEASE    := .build/release/driftline
 APT_PACKAGES := libpq-dev libcsv-dev libzstd-dev libyaml-dev zstd postgresql postgresql-contrib zlib1g-dev chromium
 DEMO_DIR   := demo
 
-.PHONY: help deps build release demo test bench lint format db-start db-stop clean
+.PHONY: help deps build release demo test bench bench-quick lint format db-start db-stop clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -61,6 +61,10 @@ test: db-start ## Run the test suite against a real PostgreSQL
 
 bench: deps db-start release ## Benchmark (release): driftline vs psql \copy, RSS, validation throughput
 	DATABASE_URL="$${DATABASE_URL:-$$($(DRIFTLINE) db url)}" bash scripts/bench.sh
+
+bench-quick: deps db-start release ## Quick benchmark before a commit (~2 min): first load and update-heavy nights at 200k rows
+	DATABASE_URL="$${DATABASE_URL:-$$($(DRIFTLINE) db url)}" BENCH_ROWS=200000 BENCH_UPDATE_ROWS=200000 \
+	  BENCH_MAPPED_ROWS= BENCH_DRIFT_ROWS= BENCH_VALIDATE_ROWS=200000 BENCH_VALIDATE_RUNS=3 bash scripts/bench.sh
 
 lint: ## swift format lint --strict; log-safe vouchers on the reviewed list; migrations pass squawk
 	$(SWIFT) format lint --strict -r Sources Tests

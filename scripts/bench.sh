@@ -51,6 +51,8 @@ VALIDATE_RUNS=${BENCH_VALIDATE_RUNS:-7}
 ROWS_LIST=${BENCH_ROWS-"1000000 4000000"}  # BENCH_ROWS="" = validation only
 VALIDATE_ROWS=${BENCH_VALIDATE_ROWS:-1000000}
 MAPPED_ROWS=${BENCH_MAPPED_ROWS-1000000}
+UPDATE_ROWS=${BENCH_UPDATE_ROWS-1000000}
+UPDATE_SHARE=${BENCH_UPDATE_SHARE:-0.6}
 DRIFT_ROWS=${BENCH_DRIFT_ROWS-5000000}
 DRIFT_CUSTOMERS=${BENCH_DRIFT_CUSTOMERS:-300}
 INDEX_AB=${BENCH_INDEX_AB:-0}
@@ -143,8 +145,8 @@ reset_claims() {
 }
 
 # -------------------------------------------------------------------------------------------- the runs
-run_psql() { # file rows run
-    local file=$1 rows=$2 run=$3 columns
+run_psql() { # file rows run [label]
+    local file=$1 rows=$2 run=$3 label=${4:-psql} columns
     columns=$(head -1 "$file")
     sql "TRUNCATE bench.claims_copy" >/dev/null
     sql "CHECKPOINT" >/dev/null
@@ -157,7 +159,7 @@ run_psql() { # file rows run
     local loaded
     loaded=$(sql "SELECT count(*) FROM bench.claims_copy")
     [[ $loaded == "$rows" ]] || note "psql run $run loaded $loaded rows, expected $rows"
-    printf 'psql\t%s\t%s\t%s\t\t%s\t\n' "$rows" "$run" "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')" \
+    printf '%s\t%s\t%s\t%s\t\t%s\t\n' "$label" "$rows" "$run" "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')" \
         "$status" >>"$RAW"
 }
 
@@ -294,6 +296,90 @@ if [[ -z $validated ]]; then
     validate_runs "$file" "$VALIDATE_ROWS"
 fi
 
+# ----------------------------------------------------------------------------------------- update nights
+# Issue 14: the night after. STORED (the night before) and NEW claims come from two generator seeds;
+# scripts/bench/gen_update_night.py writes night1.csv (STORED, with the claims night 2 decides still pending),
+# night2.csv (UPDATE_SHARE of its rows those claims decided, the rest new, shuffled) and updates.csv (every
+# claim of night 1 decided or corrected by a cent: all updates). Each timed run starts from night 1 loaded
+# (untimed, then VACUUM ANALYZE and CHECKPOINT, as the nightly autovacuum would leave it):
+#   driftline  — `driftline run` over an inbox holding the night's file;
+#   psql-merge — one transaction: `\copy` into a temp table, INSERT … SELECT … ON CONFLICT DO UPDATE into
+#                bench.claims_copy (the same 14 columns, constraints and indexes);
+#   psql-copy  — a plain `\copy` of the same file into an empty bench.claims_copy (night2 only).
+load_inbox() { # file label rows run: `driftline run` over an inbox holding file (claims are NOT reset)
+    local file=$1 label=$2 rows=$3 run=$4 customer=$5 start end status=0
+    rm -rf "$WS/inbox" "$WS/archive" "$WS/rejected" "$WS/metrics"
+    mkdir -p "$WS/inbox/$customer"
+    cp "$file" "$WS/inbox/$customer/$label-$run.csv"
+    touch -d '2 minutes ago' "$WS/inbox/$customer/$label-$run.csv"
+    start=$(now)
+    (cd "$WS" && "$TIME" -f '%e %M %U %S' -o "$WORK/time.out" \
+        "$BIN" run --pipeline bench.yaml --as-of "$AS_OF" --settle-seconds 0 >"$WORK/run.out" 2>"$WORK/run.err") ||
+        status=$?
+    end=$(now)
+    if [[ $status != 0 ]]; then
+        tail -20 "$WORK/run.err" >&2
+        die "driftline run ($label) exited $status: $(grep '^run ' "$WORK/run.out" || true)"
+    fi
+    [[ $label == night1 ]] && return 0
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$rows" "$run" \
+        "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')" "$(tail -1 "$WORK/time.out" | awk '{print $2}')" \
+        "$status" "$(cpu_of "$WORK/time.out")" >>"$RAW"
+    UPDATE_SUMMARY[$label]=$(grep '^run ' "$WORK/run.out" || true)
+}
+
+psql_merge() { # file label rows run
+    local file=$1 label=$2 rows=$3 run=$4 columns start end status=0 set
+    columns=$(head -1 "$file")
+    set=$(echo "$columns" | tr ',' '\n' | grep -vE '^(customer_id|claim_id)$' | awk '{printf "%s%s = EXCLUDED.%s", (NR>1?", ":""), $1, $1}')
+    sql "TRUNCATE bench.claims_copy" >/dev/null
+    "${PSQL[@]}" -c "\\copy bench.claims_copy ($columns) FROM '$NIGHT1' WITH (FORMAT csv, HEADER true)" >/dev/null
+    sql "VACUUM ANALYZE bench.claims_copy" >/dev/null
+    sql "CHECKPOINT" >/dev/null
+    start=$(now)
+    "${PSQL[@]}" >"$WORK/psql.log" 2>&1 <<PSQL || status=$?
+BEGIN;
+CREATE TEMP TABLE night (LIKE bench.claims_copy) ON COMMIT DROP;
+\\copy night ($columns) FROM '$file' WITH (FORMAT csv, HEADER true)
+INSERT INTO bench.claims_copy SELECT * FROM night ON CONFLICT (customer_id, claim_id) DO UPDATE SET $set;
+COMMIT;
+PSQL
+    end=$(now)
+    [[ $status == 0 ]] || { cat "$WORK/psql.log" >&2; die "psql merge failed"; }
+    printf 'psql-merge-%s\t%s\t%s\t%s\t\t%s\t\n' "$label" "$rows" "$run" "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')" \
+        "$status" >>"$RAW"
+}
+
+declare -A UPDATE_SUMMARY
+if [[ -n $UPDATE_ROWS ]]; then
+    stored=$(generate "$UPDATE_ROWS")
+    new_dir=$WORK/data-$UPDATE_ROWS-new
+    [[ -d $new_dir ]] || "$BIN" samples generate --out "$new_dir" --rows "$UPDATE_ROWS" --customers 1 --seed $((SEED + 1)) \
+        --as-of "$AS_OF" >&2
+    new=$(ls "$new_dir"/*/claims-$((SEED + 1)).csv)
+    customer=$(basename "$(dirname "$stored")")
+    [[ $(basename "$(dirname "$new")") == "$customer" ]] || die "the two generated files are for different customers"
+    nights=$WORK/nights-$UPDATE_ROWS
+    mkdir -p "$nights"
+    python3 "$ROOT/scripts/bench/gen_update_night.py" "$stored" "$new" "$nights" --update-share "$UPDATE_SHARE" >&2
+    NIGHT1=$nights/night1.csv
+    SIZE[night2]=$(stat -c %s "$nights/night2.csv")
+    note "update nights: $UPDATE_ROWS rows on top of $UPDATE_ROWS stored ($UPDATE_SHARE updates), $RUNS runs each, alternating"
+    for ((run = 1; run <= RUNS; run++)); do
+        for label in night2 updates; do
+            reset_claims
+            load_inbox "$NIGHT1" night1 "$UPDATE_ROWS" "$run" "$customer"
+            sql "VACUUM ANALYZE driftline.claims" >/dev/null
+            sql "CHECKPOINT" >/dev/null
+            load_inbox "$nights/$label.csv" "$label" "$UPDATE_ROWS" "$run" "$customer"
+            psql_merge "$nights/$label.csv" "$label" "$UPDATE_ROWS" "$run"
+        done
+        run_psql "$nights/night2.csv" "$UPDATE_ROWS" "$run" psql-copy-night2
+        note "  run $run: night2 driftline $(raw night2 "$UPDATE_ROWS" 4 | tail -1)s, psql merge $(raw psql-merge-night2 "$UPDATE_ROWS" 4 | tail -1)s, psql copy $(raw psql-copy-night2 "$UPDATE_ROWS" 4 | tail -1)s; all updates driftline $(raw updates "$UPDATE_ROWS" 4 | tail -1)s, psql merge $(raw psql-merge-updates "$UPDATE_ROWS" 4 | tail -1)s"
+    done
+    [[ ${BENCH_KEEP:-} == 1 ]] || rm -rf "$nights" "$new_dir"
+fi
+
 # ------------------------------------------------------------------------------------------------- drift
 run_drift() { # rows run
     local rows=$1 run=$2 start end status=0
@@ -404,6 +490,25 @@ sql "DROP SCHEMA bench CASCADE" >/dev/null
         awk -v p="$(raw plain "$MAPPED_ROWS" 4 | median)" -v m="$(raw mapped "$MAPPED_ROWS" 4 | median)" 'BEGIN {
             printf "  mapped rows/s = %.2f x plain (target >= 0.90: %s)\n", p / m, (p / m >= 0.9 ? "ok" : "BELOW")
         }'
+        echo
+    fi
+    if [[ -n $UPDATE_ROWS ]]; then
+        echo "Update-heavy nights (issue 14): $UPDATE_ROWS rows on top of $UPDATE_ROWS stored claims, median of $RUNS runs"
+        printf '%-8s | %9s %14s | %11s %9s | %11s %9s | %12s\n' night "dl s" "psql merge s" "vs merge" "(>=1.30)" "vs \\copy" "(>=0.45)" "dl peak RSS"
+        for label in night2 updates; do
+            awk -v l="$label" -v d="$(raw "$label" "$UPDATE_ROWS" 4 | median)" -v m="$(raw "psql-merge-$label" "$UPDATE_ROWS" 4 | median)" \
+                -v c="$(raw psql-copy-night2 "$UPDATE_ROWS" 4 | median)" -v rss="$(raw "$label" "$UPDATE_ROWS" 5 | sort -g | tail -1)" \
+                -v dr="$(raw "$label" "$UPDATE_ROWS" 4 | spread)" -v mr="$(raw "psql-merge-$label" "$UPDATE_ROWS" 4 | spread)" 'BEGIN {
+                copy = (l == "night2") ? sprintf("%11.2f %9s", c / d, (c / d >= 0.45 ? "ok" : "BELOW")) : sprintf("%11s %9s", "-", "")
+                printf "%-8s | %9.2f %14.2f | %11.2f %9s | %s | %8.1f MiB\n", l, d, m, m / d, (m / d >= 1.3 ? "ok" : "BELOW"), copy, rss / 1024
+                printf "%-8s | %9s %14s |\n", "", "[" dr "]", "[" mr "]"
+            }'
+        done
+        awk -v c="$(raw psql-copy-night2 "$UPDATE_ROWS" 4 | median)" -v cr="$(raw psql-copy-night2 "$UPDATE_ROWS" 4 | spread)" 'BEGIN {
+            printf "  psql plain \\copy of night2 into an empty table: %.2f s [%s]\n", c, cr
+        }'
+        echo "  night2: ${UPDATE_SUMMARY[night2]:-}"
+        echo "  updates: ${UPDATE_SUMMARY[updates]:-}"
         echo
     fi
     echo "Validation: driftline validate --format json --output /dev/null, $VALIDATE_ROWS rows, $VALIDATE_RUNS runs each"

@@ -131,25 +131,7 @@ struct LoadTests {
         #expect(try harness.database.int("SELECT count(*) FROM driftline.claims") == 1)
     }
 
-    /// Unique violations (a resend, a repeated claim id) make the server log an error: with the
-    /// embedded cluster's settings it must not quote the key.
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: LoadTests.serverLog)))
-    func theServerLogNeverQuotesValues() async throws {
-        let before =
-            (try? FileManager.default.attributesOfItem(atPath: Self.serverLog)[.size] as? NSNumber)?.intValue ?? 0
-        let harness = try LoadHarness(maxRejectRate: 0.5)
-        try harness.workspace.drop(Claims.file(rows: 3), customer: "acme-clinic", name: "a.csv")
-        #expect(try await harness.run().status == .ok)
-        let resend = [Claims.header, Claims.row(1, outcome: "denied", denial: "CO-97"), Claims.row(9), Claims.row(9)]
-        try harness.workspace.drop(resend.joined(separator: "\n") + "\n", customer: "acme-clinic", name: "b.csv")
-        #expect(try await harness.run().status == .ok)
-        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: Self.serverLog))
-        try handle.seek(toOffset: UInt64(before))
-        let appended = String(decoding: try handle.readToEnd() ?? Data(), as: UTF8.self)
-        #expect(appended.contains("claims_pkey"), "the direct COPY should have met the primary key")
-        #expect(!appended.contains(Claims.canary))
-    }
-
+    /// The embedded cluster's server log (``UpdateNightTests/resendsRaiseNoErrorOnTheServer()`` reads it).
     static let serverLog = Workspace.repositoryRoot.appendingPathComponent(".driftline/postgres.log").path
 
     @Test func rowsOfAnotherCustomerAreRejectedByTheTenantGuard() async throws {

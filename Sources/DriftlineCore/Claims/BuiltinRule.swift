@@ -15,6 +15,7 @@ package enum BuiltinRule: String, CaseIterable, Sendable, LogSafe {
     case tenant = "tenant.customer_id"
     case duplicateClaim = "duplicate.claim_id"
     case unknownPayer = "payer.unknown"
+    case staleClaim = "claim.stale"
 
     package var description: String { rawValue }
 
@@ -37,11 +38,14 @@ package enum BuiltinRule: String, CaseIterable, Sendable, LogSafe {
         case .duplicateClaim: "claim_id repeats an earlier line of this file"
         case .unknownPayer:
             "payer name is not on the payer list (rules/payer_names.yaml): loaded as written; first line with this name"
+        case .staleClaim:
+            "an older version of a stored claim (an earlier submitted_date, pending where the stored claim is decided, or an earlier decided_date): skipped, the stored claim is kept"
         }
     }
 
-    /// Every built-in rule rejects its row, except ``unknownPayer`` (reported only).
-    package var severity: Severity { self == .unknownPayer ? .info : .error }
+    /// Every built-in rule rejects its row, except ``unknownPayer`` and ``staleClaim`` (reported only: a stale
+    /// row is skipped, not rejected).
+    package var severity: Severity { self == .unknownPayer || self == .staleClaim ? .info : .error }
 
     /// This rule's finding at `line`, blaming `column`.
     @inline(__always)

@@ -17,7 +17,9 @@ package struct DuplicateFilter: ~Copyable {
     private let words: UnsafeMutablePointer<UInt64>
     private let blockMask: UInt64
 
+    /// - Parameter bytes: the filter's size, a power of two of at least 512 (64-byte blocks).
     package init(bytes: Int = 8 << 20) {
+        precondition(bytes >= 512 && bytes & (bytes - 1) == 0, "a power of two of at least 512 bytes")
         let count = bytes / 8
         // calloc maps fresh zero pages for a block this size: a small upload touches (and is charged
         // for) only the pages its keys land on, instead of zeroing all 8 MiB up front.
@@ -26,6 +28,16 @@ package struct DuplicateFilter: ~Copyable {
     }
 
     deinit { free(words) }
+
+    /// A size for a file of `fileBytes` bytes: about 32 bits per row at 100 bytes a row, from 64 KiB up to
+    /// `limit` — memory a small upload does not need, and at most `limit` for a large one (at 4 MiB about 1
+    /// row in 50,000 is a false candidate at 1M rows, 1 in 40 at 4M).
+    package static func bytes(forFileOf fileBytes: Int64, limit: Int = 4 << 20) -> Int {
+        let wanted = max(64 << 10, min(Int(clamping: fileBytes / 25), limit))
+        var size = 64 << 10
+        while size < wanted { size <<= 1 }
+        return min(size, limit)
+    }
 
     /// Starts loading the cache line `hash` will probe, so a later ``insert(hash:)`` does not stall.
     @inline(__always)

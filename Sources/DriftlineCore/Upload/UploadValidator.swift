@@ -16,7 +16,7 @@ package final class UploadValidator {
     @exclusivity(unchecked) private var batch: RowBatch
     @exclusivity(unchecked) private var cursor = 0
     @exclusivity(unchecked) private var hits: [RuleHit] = []
-    @exclusivity(unchecked) private var duplicates = DuplicateFilter()
+    @exclusivity(unchecked) private var duplicates: DuplicateFilter
 
     /// The findings of the row last returned by ``next()``.
     @exclusivity(unchecked) package private(set) var findings: [Finding] = []
@@ -71,9 +71,11 @@ package final class UploadValidator {
         groups: CPTGroups,
         profile: CustomerProfile = .standard,
         flagsDuplicates: Bool = true,
+        duplicateFilterBytes: Int = 8 << 20,
         reading: Reading = .automatic
     ) throws(UploadError) {
         self.flagsDuplicates = flagsDuplicates
+        duplicates = DuplicateFilter(bytes: flagsDuplicates ? duplicateFilterBytes : 512)
         let payers = rules?.payers ?? .empty
         tracksUnknownPayers = !payers.isEmpty
         let reader = CSVReader(

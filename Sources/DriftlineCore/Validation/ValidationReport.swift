@@ -33,6 +33,8 @@ package struct ValidationReport: Sendable {
     package private(set) var rowsRejected = 0
     /// Rows with at least one `warning` finding (whether or not also rejected).
     package private(set) var rowsWarned = 0
+    /// Valid rows skipped because they hold an older version of a stored claim (loads only).
+    package private(set) var rowsStale = 0
     /// Why the file as a whole could not be validated (or would be rejected), if it could not.
     package var fileError: UploadError?
     private var summaries: [RuleSummary] = []
@@ -111,4 +113,7 @@ package struct ValidationReport: Sendable {
 
     /// Counts an already-counted row as rejected after all (a duplicate confirmed in a second pass).
     package mutating func markRejected() { rowsRejected += 1 }
+
+    /// Counts an already-counted valid row as stale (an older version of a stored claim, skipped).
+    package mutating func markStale() { rowsStale += 1 }
 }

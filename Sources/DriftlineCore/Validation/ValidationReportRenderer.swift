@@ -23,7 +23,8 @@ package enum ValidationReportRenderer {
 
     private static func appendText(_ report: ValidationReport, to output: inout String) {
         output += "File: \(report.file)\n"
-        output += "Rows: \(report.rowsRead) read, \(report.rowsRejected) rejected, \(report.rowsWarned) with warnings\n"
+        output += "Rows: \(report.rowsRead) read, \(report.rowsRejected) rejected, \(report.rowsWarned) with warnings"
+        output += report.rowsStale > 0 ? ", \(report.rowsStale) stale (older than the stored claim: skipped)\n" : "\n"
         let rules = report.rules
         guard !rules.isEmpty else {
             output += "No findings.\n"
@@ -61,6 +62,8 @@ package enum ValidationReportRenderer {
         var read: Int
         var rejected: Int
         var warned: Int
+        /// Loads only: valid rows skipped as older versions of stored claims (absent when none).
+        var stale: Int?
     }
 
     private struct FindingsJSON: Encodable {
@@ -104,7 +107,12 @@ package enum ValidationReportRenderer {
     private static func fileJSON(_ report: ValidationReport) -> FileJSON {
         FileJSON(
             file: report.file.description,
-            rows: RowsJSON(read: report.rowsRead, rejected: report.rowsRejected, warned: report.rowsWarned),
+            rows: RowsJSON(
+                read: report.rowsRead,
+                rejected: report.rowsRejected,
+                warned: report.rowsWarned,
+                stale: report.rowsStale > 0 ? report.rowsStale : nil
+            ),
             findings: FindingsJSON(
                 error: report.findingCount(.error),
                 warning: report.findingCount(.warning),
@@ -232,7 +240,11 @@ package enum ValidationReportRenderer {
         let sub = "h\(headingLevel + 1)"
         body += "<\(h)>File <code>\(escapeHTML(report.file.description))</code></\(h)>\n"
         body += "<p>\(report.rowsRead) rows read, \(report.rowsRejected) rejected, "
-        body += "\(report.rowsWarned) with warnings.</p>\n"
+        body += "\(report.rowsWarned) with warnings"
+        if report.rowsStale > 0 {
+            body += ", \(report.rowsStale) stale (older versions of stored claims: skipped, the stored claims kept)"
+        }
+        body += ".</p>\n"
         let rules = report.rules
         guard !rules.isEmpty else {
             body += "<p class=\"muted\">No findings.</p>\n"

@@ -65,6 +65,7 @@ package struct LoadStage: Stage {
         let rowsRead = totals.rowsRead
         let rowsLoaded = totals.rowsLoaded
         let rowsRejected = totals.rowsRejected
+        let rowsStale = totals.rowsStale
         // Inbox entries that could not be taken (unreadable, a directory, outside a customer folder).
         let filesLeft = left?[0].flatMap { Int64($0) } ?? 0
         // Uploads parked after failing `max_attempts` times.
@@ -73,12 +74,14 @@ package struct LoadStage: Stage {
         if filesFailed > 0 { headline = "\(headline), failed \(filesFailed)" }
         if filesLeft > 0 { headline = "\(headline), left in the inbox \(filesLeft)" }
         headline = "\(headline), rows read \(rowsRead), loaded \(rowsLoaded), rejected \(rowsRejected)"
+        if rowsStale > 0 { headline = "\(headline), stale \(rowsStale)" }
         return StageOutcome(
             verdict: filesFailed > 0 ? .uploadsFailed : filesRejected > 0 || filesLeft > 0 ? .dataRejected : .ok,
             summary: [
                 "files_loaded": filesLoaded, "files_rejected": filesRejected, "files_left": filesLeft,
                 "files_failed": filesFailed,
                 "rows_read": rowsRead, "rows_loaded": rowsLoaded, "rows_rejected": rowsRejected,
+                "rows_stale": rowsStale,
             ],
             headline: headline
         )
@@ -554,7 +557,9 @@ package struct LoadStage: Stage {
         try InboxQueue.complete(entry, uploadID: outcome.uploadID, on: connection)
         var counters: [String: Int64] = [
             "rows_read": Int64(outcome.rowsRead), "rows_loaded": Int64(outcome.rowsLoaded),
-            "rows_rejected": Int64(outcome.rowsRejected), "bytes": outcome.bytes,
+            "rows_rejected": Int64(outcome.rowsRejected), "rows_stale": Int64(outcome.rowsStale),
+            "rows_updated": Int64(outcome.rowsUpdated), "rows_unchanged": Int64(outcome.rowsUnchanged),
+            "bytes": outcome.bytes,
         ]
         counters[outcome.status == .loaded ? "files_loaded" : "files_rejected"] = 1
         try RunStore.addToSummary(runID: context.runID, stage: name, counters, on: connection)
@@ -642,6 +647,8 @@ package struct LoadStage: Stage {
             "file": .safe(SafeText(inboxName: entry.file.fileName)), "status": .safe(outcome.status),
             "rows.read": .safe(outcome.rowsRead), "rows.loaded": .safe(outcome.rowsLoaded),
             "rows.rejected": .safe(outcome.rowsRejected), "rows.warned": .safe(outcome.rowsWarned),
+            "rows.stale": .safe(outcome.rowsStale), "rows.updated": .safe(outcome.rowsUpdated),
+            "rows.unchanged": .safe(outcome.rowsUnchanged),
         ]
         if let ignored = outcome.unknownColumnsSummary { metadata["columns.ignored"] = .safe(ignored) }
         do {

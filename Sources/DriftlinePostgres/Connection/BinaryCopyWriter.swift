@@ -1,11 +1,23 @@
 import DriftlineCore
 
-/// Encodes tuples in PostgreSQL's binary COPY format and streams them in ~256 KiB messages.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Encodes tuples in PostgreSQL's binary COPY format and streams them in ~256 KiB messages — to the server
+/// (a COPY in progress) or to a file that a later COPY sends as it is (``PGConnection/copyBinary(into:columns:file:operation:)``).
 ///
 /// Every append makes sure its bytes fit: a value flushes the buffer first when it would not fit, and
 /// the fixed-size fields of a row that straddles the end grow the buffer rather than write past it.
 package struct BinaryCopyWriter: ~Copyable {
-    private let connection: PGConnection
+    /// Where flushed bytes go.
+    enum Sink {
+        case connection(PGConnection)
+        /// An open file descriptor (written sequentially; the caller owns it).
+        case file(Int32)
+    }
+
+    private let sink: Sink
     private var buffer: UnsafeMutablePointer<UInt8>
     /// The buffer's size (grows only for a row's fixed fields after a value that nearly filled it).
     package private(set) var capacity = 512 * 1024
@@ -16,8 +28,8 @@ package struct BinaryCopyWriter: ~Copyable {
     /// Days between 1970-01-01 and PostgreSQL's epoch 2000-01-01.
     private static let postgresEpochOffset: Int32 = 10_957
 
-    init(connection: PGConnection) {
-        self.connection = connection
+    init(sink: Sink) {
+        self.sink = sink
         buffer = .allocate(capacity: capacity)
         let signature: [UInt8] = [0x50, 0x47, 0x43, 0x4F, 0x50, 0x59, 0x0A, 0xFF, 0x0D, 0x0A, 0x00]
         for byte in signature { append(byte) }
@@ -150,7 +162,18 @@ package struct BinaryCopyWriter: ~Copyable {
     package mutating func flush() throws(PostgresError) {
         let pending = count
         count = 0
-        try connection.putCopyData(UnsafeRawBufferPointer(start: buffer, count: pending))
+        switch sink {
+        case .connection(let connection):
+            try connection.putCopyData(UnsafeRawBufferPointer(start: buffer, count: pending))
+        case .file(let descriptor):
+            var written = 0
+            while written < pending {
+                let result = write(descriptor, buffer + written, pending - written)
+                if result < 0 && errno == EINTR { continue }
+                guard result > 0 else { throw PostgresError(.copyFailed, operation: "write COPY data to a spill file") }
+                written += result
+            }
+        }
     }
 
     mutating func finish() throws(PostgresError) {

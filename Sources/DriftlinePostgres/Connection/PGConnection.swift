@@ -148,6 +148,56 @@ package final class PGConnection {
         operation: String,
         writeRows: (inout BinaryCopyWriter) throws -> Void
     ) throws -> Int {
+        try beginCopy(into: table, columns: columns, operation: operation)
+        var writer = BinaryCopyWriter(sink: .connection(self))
+        do {
+            try writeRows(&writer)
+            try writer.finish()
+        } catch {
+            abortCopy()
+            throw error
+        }
+        return try endCopy(operation: operation)
+    }
+
+    /// Sends a file of binary COPY data (written by a ``BinaryCopyWriter`` with a file sink, header and
+    /// trailer included) into `table`, as it is.
+    ///
+    /// - Parameter descriptor: read from its start to its end; the caller owns it.
+    /// - Important: `table` and `columns` come from code, never from an upload.
+    /// - Returns: the number of rows the server stored.
+    @discardableResult
+    package func copyBinary(
+        into table: String,
+        columns: [String],
+        file descriptor: Int32,
+        operation: String
+    ) throws(PostgresError) -> Int {
+        try beginCopy(into: table, columns: columns, operation: operation)
+        let chunk = 256 * 1024
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: chunk, alignment: 16)
+        defer { buffer.deallocate() }
+        var offset: off_t = 0
+        while true {
+            let count = pread(descriptor, buffer, chunk, offset)
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else {
+                abortCopy()
+                throw PostgresError(.copyFailed, operation: "read a COPY spill file")
+            }
+            if count == 0 { break }
+            do {
+                try putCopyData(UnsafeRawBufferPointer(start: buffer, count: count))
+            } catch {
+                abortCopy()
+                throw error
+            }
+            offset += off_t(count)
+        }
+        return try endCopy(operation: operation)
+    }
+
+    private func beginCopy(into table: String, columns: [String], operation: String) throws(PostgresError) {
         let sql = "COPY \(table) (\(columns.joined(separator: ", "))) FROM STDIN (FORMAT binary)"
         let start = PQexec(handle, sql)
         guard PQresultStatus(start) == PGRES_COPY_IN else {
@@ -156,16 +206,15 @@ package final class PGConnection {
             throw error
         }
         PQclear(start)
-        var writer = BinaryCopyWriter(connection: self)
-        do {
-            try writeRows(&writer)
-            try writer.finish()
-        } catch {
-            // A fixed reason: the server logs it, so it must not quote anything.
-            _ = PQputCopyEnd(handle, "driftline aborted the load")
-            drainResults()
-            throw error
-        }
+    }
+
+    /// Ends a COPY the client gave up on, with a fixed reason: the server logs it, so it must not quote anything.
+    private func abortCopy() {
+        _ = PQputCopyEnd(handle, "driftline aborted the load")
+        drainResults()
+    }
+
+    private func endCopy(operation: String) throws(PostgresError) -> Int {
         guard PQputCopyEnd(handle, nil) == 1 else {
             drainResults()
             throw PostgresError(.connectionLost, operation: operation)

@@ -13,8 +13,27 @@ package struct LoadOutcome: Sendable {
     package var rowsRead = 0
     package var rowsLoaded = 0
     package var rowsRejected = 0
+    /// Valid rows skipped because they hold an older version of a stored claim (read = loaded + rejected + stale).
+    package var rowsStale = 0
+    /// Of `rowsLoaded`: rows that changed a stored claim, and rows equal to the stored claim (nothing written).
+    package var rowsUpdated = 0
+    package var rowsUnchanged = 0
     package var rowsWarned = 0
     package var bytes: Int64 = 0
+    /// Milliseconds per step of the load, in order (the debug log prints them).
+    package var phases: [(String, Int)] = []
+
+    /// Runs `body`, adding its duration to ``phases`` as `name`.
+    mutating func timing<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
+        let start = ContinuousClock.now
+        defer {
+            let elapsed = ContinuousClock.now - start
+            phases.append(
+                (name, Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000))
+            )
+        }
+        return try body()
+    }
     /// Why the file was rejected as a whole.
     package var error: UploadError?
     /// 1-based positions of header columns the format and profile do not know (never their names: a
@@ -29,14 +48,23 @@ package struct LoadOutcome: Sendable {
 /// Loads one upload atomically: the `uploads` row, the claims, its rejects and rule counts — all in
 /// the caller's transaction, so all of it commits or none of it does.
 ///
-/// Two ways in, both inside that transaction:
-/// - **Direct** (first try): valid rows are binary-COPYed straight into `driftline.claims` (COPY's
-///   batched inserts run at psql `\copy` speed), rejected rows are spilled to a temporary file of
-///   positions and rule ids and COPYed into `driftline.rejects` afterwards.
-/// - **Staged merge** (when a claim of the file is already stored — a resend — or repeats within the
-///   file, which the primary key reports as a unique violation): the direct attempt is rolled back to
-///   its savepoint and the file is read again into a temporary staging table, repeated claim ids are
-///   confirmed and rejected on their later lines, and the rest is merged with `ON CONFLICT DO UPDATE`.
+/// A night's export is mostly claims Driftline holds already (born pending, decided weeks later), so the
+/// load splits the file before it writes anything:
+/// 1. **Lookup** (when the customer has stored claims): the claim ids of the file are COPYed into a
+///    temporary table and joined against the primary key once (``StoredClaimLookup``): the lines whose
+///    claim is stored.
+/// 2. **One pass** over the file: every row is validated; a valid row of a new claim is binary-COPYed
+///    straight into `driftline.claims` (psql `\copy` speed); a row of a stored claim, or one whose claim id
+///    the duplicate filter flags as a possible repeat, goes to a spill file (``MergeSpill``); rejected rows
+///    go to a spill of positions and rule ids (``RejectSpill``).
+/// 3. **Merge** (when the spill has rows): the spill is COPYed into a temporary table; repeats of an earlier
+///    line are confirmed exactly and rejected; each stored claim is updated only when the row is not older
+///    than it (``versionRule``) and differs from it; older rows are skipped and counted as stale; rows the
+///    filter flagged wrongly are inserted.
+///
+/// No statement of a load can violate the primary key, so routine resends raise no error on the server
+/// (whose log would quote the key). Loads of one customer take turns on a transaction-scoped advisory lock
+/// (``loadLockKey``); lock order: `inbox_files` row → customer load lock → `uploads`/`claims` rows.
 package struct UploadLoader {
     package struct File: Sendable {
         package var customerID: String
@@ -94,10 +122,20 @@ package struct UploadLoader {
 
     static let claimColumns = claimColumnList.joined(separator: ", ")
 
-    static let stagingColumns =
-        ["line_no", "dup_candidate", "reject_rule", "reject_column", "reject_message"] + claimColumnList
-
     static let directColumns = claimColumnList + ["upload_id", "line_no"]
+
+    /// First key of the per-customer `pg_advisory_xact_lock(int, int)` loads take ("ld"); the second is
+    /// `hashtext(customer_id)`.
+    static let loadLockKey: Int32 = 0x6C64
+
+    /// When a claim's row is newer than the stored claim, as a SQL condition on `s` (the row) and `c` (the
+    /// stored claim): a later `submitted_date` is newer (a corrected claim resubmitted); for the same
+    /// submission a decision is newer than pending, and a later `decided_date` newer than an earlier one (an
+    /// appeal overturned). The same version is not older: the later load wins (file order).
+    static func versionRule(_ row: String, notOlderThan stored: String) -> String {
+        "(\(row).submitted_date, \(row).outcome <> 'pending', coalesce(\(row).decided_date, '-infinity'::date))"
+            + " >= (\(stored).submitted_date, \(stored).outcome <> 'pending', coalesce(\(stored).decided_date, '-infinity'::date))"
+    }
 
     /// Loads `file` inside the caller's open transaction. Writes the analyst's reject report to
     /// `rejectReport` as it goes. Throws only for database or I/O failures (the caller rolls back);
@@ -108,6 +146,12 @@ package struct UploadLoader {
         rejectReport: RejectReportWriter,
         on connection: PGConnection
     ) throws -> LoadOutcome {
+        // Loads of one customer take turns: the second sees the first's claims as stored.
+        try connection.query(
+            "SELECT pg_advisory_xact_lock($1::int, hashtext($2))",
+            [String(Self.loadLockKey), file.customerID],
+            operation: "lock the customer's loads"
+        )
         let uploadID = try Int64(
             connection.query(
                 """
@@ -124,15 +168,55 @@ package struct UploadLoader {
             bytes: file.size,
             report: ValidationReport(file: SafeText(inboxName: file.fileName))
         )
-        try connection.execute("SAVEPOINT direct_load", operation: "savepoint")
-        if let outcome = try loadDirect(file, fresh, rejectReport: rejectReport, on: connection) {
-            CrashPoint.reach("load.before_commit")
-            return outcome
+        // The lookup's and the merge's joins hash one side (the file's keys or rows, or the customer's claims):
+        // in memory, not in batches spilled to disk. Server memory, for this transaction only.
+        try connection.execute("SET LOCAL work_mem = '256MB'", operation: "size the load's hash tables")
+        var stored = LineSet()
+        var lookup = fresh
+        if try StoredClaimLookup.customerHasClaims(file.customerID, on: connection) {
+            stored = try lookup.timing("lookup") {
+                try StoredClaimLookup(profile: file.profile).storedLines(
+                    in: source(file),
+                    customerID: file.customerID,
+                    on: connection
+                )
+            }
+            logger.debug("claims already stored", metadata: ["lines": .safe(stored.count)])
         }
-        try connection.execute("ROLLBACK TO SAVEPOINT direct_load", operation: "roll back direct load")
-        try rejectReport.restart()
-        logger.info("claims already stored or repeated in the file: loading through staging and merge")
-        let outcome = try loadStaged(file, fresh, rejectReport: rejectReport, on: connection)
+        try connection.execute("SAVEPOINT direct_load", operation: "savepoint")
+        let outcome: LoadOutcome
+        do {
+            outcome = try loadPass(
+                file,
+                lookup,
+                stored: stored,
+                mergesAll: false,
+                rejectReport: rejectReport,
+                on: connection
+            )
+        } catch let error as PostgresError where error.isUniqueViolation {
+            // Only a writer that does not take the customer's load lock (a binary that predates it) can insert
+            // a claim between the lookup and the COPY: merge every row instead.
+            try connection.execute("ROLLBACK TO SAVEPOINT direct_load", operation: "roll back direct load")
+            try rejectReport.restart()
+            logger.warning("a claim of the file was stored meanwhile by another writer: merging every row")
+            outcome = try loadPass(
+                file,
+                lookup,
+                stored: stored,
+                mergesAll: true,
+                rejectReport: rejectReport,
+                on: connection
+            )
+        }
+        logger.debug(
+            "load phases",
+            metadata: Logger.Metadata(
+                uniqueKeysWithValues: outcome.phases.map {
+                    ($0.0.hasPrefix("rows_") ? $0.0 : "ms.\($0.0)", .safe($0.1))
+                }
+            )
+        )
         CrashPoint.reach("load.before_commit")
         return outcome
     }
@@ -160,7 +244,11 @@ package struct UploadLoader {
                 rules: rules,
                 groups: groups,
                 profile: file.profile,
-                flagsDuplicates: flagsDuplicates
+                flagsDuplicates: flagsDuplicates,
+                // A compressed upload holds about six times its size in CSV.
+                duplicateFilterBytes: DuplicateFilter.bytes(
+                    forFileOf: file.path.hasSuffix(".zst") ? file.size * 6 : file.size
+                )
             )
             outcome.unknownColumns = validator.header.unknownColumns
             outcome.unknownColumnsSummary = validator.header.unknownColumnsSummary
@@ -203,24 +291,29 @@ package struct UploadLoader {
         return errors[0]
     }
 
-    /// The fast path; `nil` when a claim id collides (already stored, or repeated in the file).
-    private func loadDirect(
+    /// The pass over the file: new claims COPYed straight in, the rest spilled and merged (every valid row
+    /// when `mergesAll`).
+    private func loadPass(
         _ file: File,
         _ fresh: LoadOutcome,
+        stored: LineSet,
+        mergesAll: Bool,
         rejectReport: RejectReportWriter,
         on connection: PGConnection
-    ) throws -> LoadOutcome? {
+    ) throws -> LoadOutcome {
         var outcome = fresh
-        // The primary key finds repeated claim ids here.
         guard
-            let validator = try open(file, &outcome, flagsDuplicates: false, rejectReport: rejectReport, on: connection)
+            let validator = try open(file, &outcome, flagsDuplicates: true, rejectReport: rejectReport, on: connection)
         else { return outcome }
         let spill = try RejectSpill()
+        let merge = try MergeSpill()
         let uploadID = outcome.uploadID
         let encoder = ClaimEncoder(groups: groups, payers: rules?.payers ?? .empty)
         do {
             // COPY FROM is refused under RLS: the one statement that writes claims as driftline_bulk. Every
             // row carries file.customerID (the tenant guard rejects any other customer_id).
+            let started = ContinuousClock.now
+            defer { outcome.phases.append(("pass", Int((ContinuousClock.now - started) / .milliseconds(1)))) }
             outcome.rowsLoaded = try connection.asBulkLoader {
                 try connection.copyBinary(
                     into: "driftline.claims",
@@ -235,6 +328,15 @@ package struct UploadLoader {
                             }
                             continue
                         }
+                        if mergesAll || row.duplicateCandidate || stored.contains(row.line) {
+                            try merge.append(
+                                line: row.line,
+                                candidate: row.duplicateCandidate,
+                                claim: row.claim,
+                                encoder: encoder
+                            )
+                            continue
+                        }
                         try writer.beginRow(fields: Int16(Self.directColumns.count))
                         try encoder.write(row.claim, to: &writer)
                         writer.int64(uploadID)
@@ -246,143 +348,189 @@ package struct UploadLoader {
             outcome.rowsRead = validator.rowsRead
             try connection.execute("ROLLBACK TO SAVEPOINT direct_load", operation: "discard partial load")
             return try rejectWhole(outcome, error: error, rejectReport: rejectReport, on: connection)
-        } catch let error as PostgresError where error.isUniqueViolation {
-            return nil
         }
         outcome.rowsRead = validator.rowsRead
+
+        var repeats = LineSet()
+        if merge.count > 0 {
+            try connection.execute(
+                """
+                CREATE TEMP TABLE upload_merge (
+                    line_no integer NOT NULL, candidate boolean NOT NULL,
+                    customer_id text NOT NULL, claim_id text NOT NULL, payer text NOT NULL, cpt_code text NOT NULL,
+                    cpt_group text, service_date date NOT NULL, submitted_date date NOT NULL, decided_date date,
+                    outcome text NOT NULL, denial_reason text, billed_amount numeric(12,2) NOT NULL,
+                    allowed_amount numeric(12,2), paid_amount numeric(12,2), patient_ref text NOT NULL,
+                    provider_npi text NOT NULL, payer_raw text
+                ) ON COMMIT DROP
+                """,
+                operation: "create merge table"
+            )
+            _ = try outcome.timing("merge_copy") { try merge.copy(into: "upload_merge", on: connection) }
+            outcome.phases.append(("rows_merged", merge.count))
+            outcome.phases.append(("rows_flagged", merge.candidates))
+            if merge.candidates > 0 {
+                // The flagged rows on their own, with statistics: the planner then probes the primary key for
+                // each of the few instead of hashing every stored claim.
+                try connection.execute(
+                    """
+                    CREATE TEMP TABLE upload_flagged ON COMMIT DROP AS
+                    SELECT line_no, claim_id FROM upload_merge WHERE candidate;
+                    ANALYZE upload_flagged
+                    """,
+                    operation: "set flagged rows apart"
+                )
+                repeats = try outcome.timing("repeats") {
+                    try removeRepeats(uploadID: uploadID, customerID: file.customerID, on: connection)
+                }
+            }
+            for line in repeats.sorted {
+                outcome.report.add(Self.duplicateFinding(line: line))
+                outcome.report.markRejected()
+                if spill.count < maxStoredRejects ?? .max {
+                    try spill.append(line: line, finding: Self.duplicateFinding(line: line))
+                }
+            }
+            outcome.rowsRejected += repeats.count
+        }
+
+        var staleLines = LineSet()
         if try rejectIfOverRate(&outcome, rejectReport: rejectReport) {
             try connection.execute("ROLLBACK TO SAVEPOINT direct_load", operation: "discard rejected file")
             outcome.rowsLoaded = 0
+        } else if merge.count > repeats.count {
+            CrashPoint.reach("load.merge")
+            let merged = try mergeStored(
+                rows: merge.count - repeats.count,
+                candidates: merge.candidates,
+                mergesAll: mergesAll,
+                uploadID: uploadID,
+                customerID: file.customerID,
+                outcome: &outcome,
+                on: connection
+            )
+            outcome.rowsLoaded += merged.inserted + merged.updated + merged.unchanged
+            outcome.rowsUpdated = merged.updated
+            outcome.rowsUnchanged = merged.unchanged
+            outcome.rowsStale = merged.stale.count
+            staleLines = merged.stale
+            for line in staleLines.sorted {
+                outcome.report.add(BuiltinRule.staleClaim.finding(line: line, column: nil))
+                outcome.report.markStale()
+            }
         }
         try spill.copy(into: connection, uploadID: uploadID, customerID: file.customerID)
+        if !repeats.isEmpty || !staleLines.isEmpty {
+            try reportLines(repeats: repeats, stale: staleLines, of: file, to: rejectReport)
+        }
         try finishUpload(outcome, on: connection)
         return outcome
     }
 
-    /// The merge path: staging table, exact duplicate check, `INSERT … ON CONFLICT DO UPDATE`.
-    private func loadStaged(
-        _ file: File,
-        _ fresh: LoadOutcome,
-        rejectReport: RejectReportWriter,
-        on connection: PGConnection
-    ) throws -> LoadOutcome {
-        var outcome = fresh
-        guard
-            let validator = try open(file, &outcome, flagsDuplicates: true, rejectReport: rejectReport, on: connection)
-        else { return outcome }
-        try connection.execute(
-            """
-            CREATE TEMP TABLE staging_claims (
-                line_no integer NOT NULL, dup_candidate boolean NOT NULL,
-                reject_rule text, reject_column text, reject_message text,
-                claim_id text, customer_id text, payer text, cpt_code text, cpt_group text,
-                service_date date, submitted_date date, decided_date date, outcome text, denial_reason text,
-                billed_amount numeric(12,2), allowed_amount numeric(12,2), paid_amount numeric(12,2),
-                patient_ref text, provider_npi text, payer_raw text
-            ) ON COMMIT DROP;
-            SAVEPOINT before_copy
-            """,
-            operation: "create staging table"
-        )
-
-        var candidates = 0
-        let encoder = ClaimEncoder(groups: groups, payers: rules?.payers ?? .empty)
-        do {
-            try connection.copyBinary(
-                into: "staging_claims",
-                columns: Self.stagingColumns,
-                operation: "COPY into staging"
-            ) { writer in
-                while let row = try validator.next() {
-                    try checkCaps(row, validator, outcome)
-                    let first = try account(row, validator, &outcome, rejectReport: rejectReport)
-                    try writer.beginRow(fields: Int16(Self.stagingColumns.count))
-                    writer.int32(Int32(truncatingIfNeeded: row.line))
-                    writer.bool(row.duplicateCandidate)
-                    if let first {
-                        try writer.text(StoredText.ruleID(first.ruleID))
-                        try writer.text(StoredText.column(first.column))
-                        try writer.text(StoredText.message(first.message.description))
-                        for _ in 0..<Self.claimColumnList.count { writer.null() }
-                        continue
-                    }
-                    candidates += row.duplicateCandidate ? 1 : 0
-                    writer.null()
-                    writer.null()
-                    writer.null()
-                    try encoder.write(row.claim, to: &writer)
-                }
-            }
-        } catch let error as UploadError {
-            outcome.rowsRead = validator.rowsRead
-            try connection.execute("ROLLBACK TO SAVEPOINT before_copy", operation: "discard staging")
-            return try rejectWhole(outcome, error: error, rejectReport: rejectReport, on: connection)
-        }
-        outcome.rowsRead = validator.rowsRead
-
-        if candidates > 0 {
-            // Confirm the filter's candidates exactly: a later line repeating an earlier valid claim_id.
-            // The few candidates are hashed and the staging table scanned once against them (hashing all
-            // of staging, as a plain EXISTS plans without statistics, took twice as long at 1M rows).
-            let duplicates = try connection.query(
-                """
-                WITH candidates AS MATERIALIZED (
-                    SELECT line_no, claim_id FROM staging_claims WHERE dup_candidate AND reject_rule IS NULL),
-                duplicates AS (
-                    SELECT DISTINCT c.line_no FROM candidates c
-                      JOIN staging_claims e ON e.claim_id = c.claim_id AND e.line_no < c.line_no AND e.reject_rule IS NULL)
-                UPDATE staging_claims s
-                   SET reject_rule = $1, reject_column = 'claim_id', reject_message = $2
-                  FROM duplicates d
-                 WHERE s.line_no = d.line_no
-                RETURNING s.line_no
-                """,
-                [BuiltinRule.duplicateClaim.rawValue, BuiltinRule.duplicateClaim.message.description],
-                operation: "confirm duplicate claim ids"
-            )
-            outcome.rowsRejected += duplicates.rows.count
-            let lines = Set(duplicates.rows.map { Int($0[0]!)! })
-            for line in lines.sorted() {
-                outcome.report.add(Self.duplicateFinding(line: line))
-                outcome.report.markRejected()
-            }
-            try reportDuplicates(lines, of: file, to: rejectReport)
-        }
-
-        if try !rejectIfOverRate(&outcome, rejectReport: rejectReport) {
-            CrashPoint.reach("load.merge")
-            // Rows are merged in key order (the staging table holds one customer), so two uploads that
-            // update the same claims lock them in the same order and cannot deadlock: the later waits.
-            let merged = try connection.query(
-                """
-                INSERT INTO driftline.claims AS c (\(Self.claimColumns), upload_id, line_no)
-                SELECT \(Self.claimColumns), $1, line_no FROM staging_claims WHERE reject_rule IS NULL
-                 ORDER BY claim_id
-                ON CONFLICT (customer_id, claim_id) DO UPDATE SET
-                    payer = EXCLUDED.payer, cpt_code = EXCLUDED.cpt_code, cpt_group = EXCLUDED.cpt_group,
-                    service_date = EXCLUDED.service_date, submitted_date = EXCLUDED.submitted_date,
-                    decided_date = EXCLUDED.decided_date, outcome = EXCLUDED.outcome,
-                    denial_reason = EXCLUDED.denial_reason, billed_amount = EXCLUDED.billed_amount,
-                    allowed_amount = EXCLUDED.allowed_amount, paid_amount = EXCLUDED.paid_amount,
-                    patient_ref = EXCLUDED.patient_ref, provider_npi = EXCLUDED.provider_npi,
-                    payer_raw = EXCLUDED.payer_raw, upload_id = EXCLUDED.upload_id, line_no = EXCLUDED.line_no, updated_at = now()
-                """,
-                [String(outcome.uploadID)],
-                operation: "merge claims"
-            )
-            outcome.rowsLoaded = merged.affected
-        }
+    /// Deletes from `upload_merge` the rows that repeat the claim id of an earlier valid line (COPYed
+    /// straight in, or in the merge table too) and returns their lines. Only a row the duplicate filter
+    /// flagged can repeat one: the few candidates are hashed and the merge table scanned once against them.
+    private func removeRepeats(uploadID: Int64, customerID: String, on connection: PGConnection) throws -> LineSet {
+        // A cursor cannot hold a DELETE: the repeats are kept in a table of their own, deleted, then streamed.
         try connection.query(
             """
-            INSERT INTO driftline.rejects (upload_id, customer_id, line_no, column_name, rule_id, message)
-            SELECT $1, $2, line_no, reject_column, reject_rule, reject_message
-              FROM staging_claims WHERE reject_rule IS NOT NULL ORDER BY line_no LIMIT $3
+            CREATE TEMP TABLE upload_repeats ON COMMIT DROP AS
+            SELECT c.line_no FROM upload_flagged c
+             WHERE EXISTS (SELECT 1 FROM driftline.claims s
+                            WHERE s.customer_id = $2 AND s.claim_id = c.claim_id AND s.upload_id = $1)
+            UNION
+            SELECT c.line_no FROM upload_flagged c JOIN upload_merge e ON e.claim_id = c.claim_id AND e.line_no < c.line_no
             """,
-            [String(outcome.uploadID), file.customerID, maxStoredRejects.map(String.init)],
-            operation: "record rejects"
+            [String(uploadID), customerID],
+            operation: "confirm repeated claim ids"
         )
-        try finishUpload(outcome, on: connection)
-        return outcome
+        try connection.execute(
+            "DELETE FROM upload_merge m USING upload_repeats r WHERE m.line_no = r.line_no",
+            operation: "set repeated claim ids aside"
+        )
+        return try LineSet.fetch("SELECT line_no FROM upload_repeats", operation: "read repeated lines", on: connection)
+    }
+
+    /// What the merge did with `upload_merge`'s rows.
+    private struct Merged {
+        var updated = 0
+        var unchanged = 0
+        var inserted = 0
+        var stale = LineSet()
+    }
+
+    /// Inserts the rows whose claim is not stored (the duplicate filter's false candidates, or every new claim
+    /// when the loader merges all), updates the stored claims the merge table holds newer or equal versions of
+    /// (only those whose values differ are written), and finds the rows older than their stored claim (stale:
+    /// skipped) when some rows were neither inserted nor updated.
+    private func mergeStored(
+        rows: Int,
+        candidates: Int,
+        mergesAll: Bool,
+        uploadID: Int64,
+        customerID: String,
+        outcome: inout LoadOutcome,
+        on connection: PGConnection
+    ) throws -> Merged {
+        var merged = Merged()
+        let changed = Self.claimColumnList.dropFirst(2).map { "c.\($0)" }.joined(separator: ", ")
+        let incoming = Self.claimColumnList.dropFirst(2).map { "s.\($0)" }.joined(separator: ", ")
+        let assignments = Self.claimColumnList.dropFirst(2).map { "\($0) = s.\($0)" }.joined(separator: ", ")
+        if mergesAll || candidates > 0 {
+            // Only a flagged row can be new (the lookup sent every stored claim's row here), unless all merge.
+            let rowsThatMayBeNew =
+                mergesAll ? "upload_merge s" : "upload_merge s JOIN upload_flagged f USING (line_no)"
+            merged.inserted = try outcome.timing("insert") {
+                try connection.query(
+                    """
+                    INSERT INTO driftline.claims (\(Self.claimColumns), upload_id, line_no)
+                    SELECT \(Self.claimColumnList.map { "s.\($0)" }.joined(separator: ", ")), $1, s.line_no
+                      FROM \(rowsThatMayBeNew)
+                     WHERE NOT EXISTS (SELECT 1 FROM driftline.claims c
+                                        WHERE c.customer_id = $2 AND c.claim_id = s.claim_id)
+                     ORDER BY s.claim_id
+                    """,
+                    [String(uploadID), customerID],
+                    operation: "insert merged claims"
+                ).affected
+            }
+        }
+        // In key order: the stored claims are read along the primary key (a merge join with the sorted rows, or
+        // index probes for a few) and their new versions' index entries go in in order. A hash join updates in
+        // the order the heap or the file happens to have: at 600k updates of 1M claims, 17.6-18.3 s against
+        // 9.3-9.8 s in key order (index pages out of cache). Hash joins off for this statement only.
+        try connection.execute("SET LOCAL enable_hashjoin = off", operation: "update in key order")
+        merged.updated = try outcome.timing("update") {
+            try connection.query(
+                """
+                UPDATE driftline.claims c
+                   SET \(assignments), upload_id = $1, line_no = s.line_no, updated_at = now()
+                  FROM (SELECT * FROM upload_merge ORDER BY claim_id) s
+                 WHERE c.customer_id = $2 AND c.claim_id = s.claim_id
+                   AND \(Self.versionRule("s", notOlderThan: "c"))
+                   AND (\(changed)) IS DISTINCT FROM (\(incoming))
+                """,
+                [String(uploadID), customerID],
+                operation: "update stored claims"
+            ).affected
+        }
+        try connection.execute("SET LOCAL enable_hashjoin = on", operation: "update in key order")
+        if merged.inserted + merged.updated < rows {
+            merged.stale = try outcome.timing("stale") {
+                try LineSet.fetch(
+                    """
+                    SELECT s.line_no FROM upload_merge s
+                      JOIN driftline.claims c ON c.customer_id = $1 AND c.claim_id = s.claim_id
+                     WHERE NOT \(Self.versionRule("s", notOlderThan: "c"))
+                    """,
+                    [customerID],
+                    operation: "find stale rows",
+                    on: connection
+                )
+            }
+        }
+        merged.unchanged = rows - merged.updated - merged.inserted - merged.stale.count
+        return merged
     }
 
     /// Stops reading (the file is rejected as a whole) past `maxRows` rows, or once more rows were rejected
@@ -407,17 +555,32 @@ package struct UploadLoader {
         BuiltinRule.duplicateClaim.finding(line: line, column: .claimID)
     }
 
-    /// Adds the repeated claim ids the database confirmed to the analyst's report, with their original
-    /// lines: a second pass over the file that keeps only those lines, written as they pass.
-    private func reportDuplicates(_ lines: Set<Int>, of file: File, to rejectReport: RejectReportWriter) throws {
-        var missing = lines
-        if let reader = try? CSVReader(source: source(file)) {
-            while !missing.isEmpty, let record = try? reader.next() {
-                guard missing.remove(record.line) != nil else { continue }
-                try rejectReport.add(findings: [Self.duplicateFinding(line: record.line)], raw: record.raw)
+    /// Adds the repeated claim ids the database confirmed and the stale rows to the analyst's report, with
+    /// their original lines: a second pass over the file that keeps only those lines, written as they pass.
+    private func reportLines(
+        repeats: LineSet,
+        stale: LineSet,
+        of file: File,
+        to rejectReport: RejectReportWriter
+    ) throws {
+        var missing = repeats.count + stale.count
+        if let reader = try? CSVReader(
+            source: TranscodingByteSource.wrap(source(file), encoding: file.profile.encoding),
+            delimiter: file.profile.delimiter
+        ) {
+            while missing > 0, let record = try? reader.next() {
+                let finding: Finding
+                if repeats.contains(record.line) {
+                    finding = Self.duplicateFinding(line: record.line)
+                } else if stale.contains(record.line) {
+                    finding = BuiltinRule.staleClaim.finding(line: record.line, column: nil)
+                } else {
+                    continue
+                }
+                missing -= 1
+                try rejectReport.add(findings: [finding], raw: record.raw)
             }
         }
-        for line in missing.sorted() { try rejectReport.add(finding: Self.duplicateFinding(line: line)) }
     }
 
     /// Rejects the whole file when its rejected share is above `max_reject_rate`; returns whether it did.
@@ -489,7 +652,8 @@ package struct UploadLoader {
             """
             UPDATE driftline.uploads
                SET rows_read = $2, rows_loaded = $3, rows_rejected = $4, rows_warned = $5, status = $6,
-                   error_code = $7, error_line = $8, error_message = $9, unknown_columns = $10::text[]
+                   error_code = $7, error_line = $8, error_message = $9, unknown_columns = $10::text[],
+                   rows_stale = $11
              WHERE upload_id = $1
             """,
             [
@@ -498,6 +662,7 @@ package struct UploadLoader {
                 outcome.error.map { $0.kind.rawValue }, outcome.error?.line.map(String.init),
                 outcome.error.map { StoredText.message($0.message.description) },
                 Self.textArray(outcome.unknownColumns.map(String.init)),
+                String(outcome.rowsStale),
             ],
             operation: "record upload counts"
         )

@@ -6,6 +6,8 @@ package struct UploadTotals: Sendable, Equatable {
     package var rowsRead: Int64 = 0
     package var rowsLoaded: Int64 = 0
     package var rowsRejected: Int64 = 0
+    /// Valid rows skipped as older versions of stored claims (read = loaded + rejected + stale).
+    package var rowsStale: Int64 = 0
     package var bytes: Int64 = 0
 
     package init() {}
@@ -28,7 +30,7 @@ package struct UploadTotals: Sendable, Equatable {
                     """
                     SELECT count(*) FILTER (WHERE status = 'loaded'), count(*) FILTER (WHERE status = 'rejected'),
                            coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0),
-                           coalesce(sum(rows_rejected), 0), coalesce(sum(size_bytes), 0)
+                           coalesce(sum(rows_rejected), 0), coalesce(sum(size_bytes), 0), coalesce(sum(rows_stale), 0)
                       FROM driftline.uploads WHERE run_id = $1
                     """,
                     [String(runID)],
@@ -36,13 +38,14 @@ package struct UploadTotals: Sendable, Equatable {
                 ).first ?? []
             }
             let values = row.map { $0.flatMap { Int64($0) } ?? 0 }
-            guard values.count == 6 else { continue }
+            guard values.count == 7 else { continue }
             totals.filesLoaded += values[0]
             totals.filesRejected += values[1]
             totals.rowsRead += values[2]
             totals.rowsLoaded += values[3]
             totals.rowsRejected += values[4]
             totals.bytes += values[5]
+            totals.rowsStale += values[6]
         }
         return totals
     }
