@@ -64,7 +64,7 @@ bench: deps db-start release ## Benchmark (release): driftline vs psql \copy, RS
 
 bench-quick: deps db-start release ## Quick benchmark before a commit (~2 min): first load and update-heavy nights at 200k rows
 	DATABASE_URL="$${DATABASE_URL:-$$($(DRIFTLINE) db url)}" BENCH_ROWS=200000 BENCH_UPDATE_ROWS=200000 \
-	  BENCH_MAPPED_ROWS= BENCH_DRIFT_ROWS= BENCH_VALIDATE_ROWS=200000 BENCH_VALIDATE_RUNS=3 bash scripts/bench.sh
+	  BENCH_MAPPED_ROWS= BENCH_DRIFT_ROWS= BENCH_DRIFT_HISTORY_ROWS= BENCH_VALIDATE_ROWS=200000 BENCH_VALIDATE_RUNS=3 bash scripts/bench.sh
 
 lint: ## swift format lint --strict; log-safe vouchers on the reviewed list; migrations pass squawk
 	$(SWIFT) format lint --strict -r Sources Tests

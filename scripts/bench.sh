@@ -21,18 +21,27 @@
 #   3. Load cost of the drift index (issue 11): with BENCH_INDEX_AB=1, every load run of step 1 is followed by one
 #      more driftline run with BENCH_DRIFT_INDEX (claims_decided_brin) dropped (re-created, untimed, afterwards
 #      with BENCH_DRIFT_INDEX_SQL): with vs without.
-#   4. Drift (issue 11): BENCH_DRIFT_ROWS claims (`samples generate --drift`, BENCH_DRIFT_CUSTOMERS customers,
-#      Pareto-sized, ~1.5 years of decisions) are loaded, vacuumed (the nightly autovacuum's job: it summarises
-#      the BRIN ranges), then, alternately, BENCH_RUNS times each: `driftline drift --as-of`
-#      (aggregate, detect, insert; the events table emptied before each run) and one plain
+#   4. Drift (issue 11): for each row count in BENCH_DRIFT_ROWS, that many claims (`samples generate --drift`,
+#      BENCH_DRIFT_CUSTOMERS customers, Pareto-sized, 560 days of decisions: service dates span ~2 years) are
+#      loaded through `driftline run`; with BENCH_DRIFT_LAYOUT=nightly (the default) the table is then rewritten
+#      in the order two years of nightly uploads leave it (by arrival night, each night's customers one after
+#      the other; `upload` keeps the order of one history file per customer); vacuumed (the nightly
+#      autovacuum's job: visibility, BRIN ranges). Then, alternately, BENCH_RUNS times each: `driftline drift
+#      --as-of` (aggregate, detect, insert; the events table emptied before each run) and one plain
 #      `SELECT customer_id, payer, cpt_group, count(*) … GROUP BY 1, 2, 3` over the same windows' rows.
 #   5. Memory (issue 14): peak RSS from `/usr/bin/time -v` ("Maximum resident set size", the same getrusage
 #      figure as the load runs' %M) of `driftline run` (the largest of the step-1 runs) and of one
 #      `driftline validate` with rules/ at each BENCH_ROWS size, beside the start-up alone (`driftline --help`,
 #      `driftline validate` of a 10-row file). Target: ≤ 32 MiB.
+#      History doubled at the same window volume: BENCH_DRIFT_HISTORY_ROWS / 2 claims over 280 days against
+#      BENCH_DRIFT_HISTORY_ROWS over 560 days, measured the same way.
 #
 # Environment: DATABASE_URL (required; the Makefile sets it), BENCH_RUNS (3), BENCH_ROWS ("1000000 4000000"; "" = none),
-# BENCH_INDEX_AB (0), BENCH_DRIFT_ROWS (5000000; "" = none), BENCH_DRIFT_CUSTOMERS (300),
+# BENCH_INDEX_AB (0), BENCH_DRIFT_ROWS ("5000000 20000000"; "" = none), BENCH_DRIFT_CUSTOMERS (300),
+# BENCH_DRIFT_HISTORY_ROWS (5000000; "" = none), BENCH_DRIFT_LAYOUT (nightly | upload),
+# BENCH_DRIFT_DATA (a folder that keeps the generated drift data between benchmarks; default: under bench-out/work),
+# BENCH_DRIFT_BASELINE_BIN (another driftline binary whose `drift` is timed alternately too, e.g. main's),
+# BENCH_DRIFT_AFTER_LOAD_SQL (run after each drift load, e.g. an index to try; "CREATE INDEX …"),
 # BENCH_VALIDATE_RUNS (7),
 # BENCH_VALIDATE_ROWS (1000000), BENCH_MAPPED_ROWS (1000000; "" = none), BENCH_SEED (7), DRIFTLINE_BIN (.build/release/driftline),
 # BENCH_KEEP=1 keeps the generated files under bench-out/work.
@@ -53,7 +62,10 @@ VALIDATE_ROWS=${BENCH_VALIDATE_ROWS:-1000000}
 MAPPED_ROWS=${BENCH_MAPPED_ROWS-1000000}
 UPDATE_ROWS=${BENCH_UPDATE_ROWS-1000000}
 UPDATE_SHARE=${BENCH_UPDATE_SHARE:-0.6}
-DRIFT_ROWS=${BENCH_DRIFT_ROWS-5000000}
+DRIFT_ROWS_LIST=${BENCH_DRIFT_ROWS-"5000000 20000000"}
+DRIFT_HISTORY_ROWS=${BENCH_DRIFT_HISTORY_ROWS-5000000}
+DRIFT_LAYOUT=${BENCH_DRIFT_LAYOUT:-nightly}
+[[ $DRIFT_LAYOUT == nightly || $DRIFT_LAYOUT == upload ]] || die "BENCH_DRIFT_LAYOUT must be nightly or upload"
 DRIFT_CUSTOMERS=${BENCH_DRIFT_CUSTOMERS:-300}
 INDEX_AB=${BENCH_INDEX_AB:-0}
 SEED=${BENCH_SEED:-7}
@@ -381,42 +393,47 @@ if [[ -n $UPDATE_ROWS ]]; then
 fi
 
 # ------------------------------------------------------------------------------------------------- drift
-run_drift() { # rows run
-    local rows=$1 run=$2 start end status=0
+run_drift() { # label run [what binary]
+    local label=$1 run=$2 what=${3:-drift} bin=${4:-$BIN} start end status=0
     sql "TRUNCATE driftline.drift_events" >/dev/null
     start=$(now)
     (cd "$WS" && "$TIME" -f '%e %M %U %S' -o "$WORK/time.out" \
-        "$BIN" drift --as-of "$DRIFT_AS_OF" >"$WORK/drift.out" 2>"$WORK/drift.err") || status=$?
+        "$bin" drift --as-of "$DRIFT_AS_OF" >"$WORK/drift.out" 2>"$WORK/drift.err") || status=$?
     end=$(now)
     [[ $status == 0 ]] || { tail -20 "$WORK/drift.err" >&2; die "driftline drift exited $status"; }
-    printf 'drift\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rows" "$run" "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')" \
+    printf "$what"'\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$run" "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')" \
         "$(tail -1 "$WORK/time.out" | awk '{print $2}')" "$status" "$(cpu_of "$WORK/time.out")" >>"$RAW"
-    # The aggregation statement alone, as the stage logs it (aggregate_ms: the query and building the histograms).
-    printf 'drift-aggregate\t%s\t%s\t%s\t\t0\t\n' "$rows" "$run" \
+    # The aggregation alone, as the stage logs it (aggregate_ms: the statements and building the histograms).
+    printf "$what"'-aggregate\t%s\t%s\t%s\t\t0\t\n' "$label" "$run" \
         "$(grep -o 'aggregate_ms=[0-9]*' "$WORK/drift.err" | head -1 | awk -F= '{printf "%.3f", $2 / 1000}')" >>"$RAW"
 }
 
-run_scan() { # rows run
-    local rows=$1 run=$2 start end
+run_scan() { # label run
+    local label=$1 run=$2 start end
     start=$(now)
     sql "SELECT count(*) FROM (SELECT customer_id, payer, cpt_group, count(*) FROM driftline.claims
           WHERE decided_date BETWEEN '$DRIFT_FROM' AND '$DRIFT_AS_OF' GROUP BY 1, 2, 3) AS groups" >"$WORK/scan.out"
     end=$(now)
-    printf 'scan\t%s\t%s\t%s\t\t0\t\n' "$rows" "$run" "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')" >>"$RAW"
+    printf 'scan\t%s\t%s\t%s\t\t0\t\n' "$label" "$run" "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')" >>"$RAW"
 }
 
-if [[ -n $DRIFT_ROWS ]]; then
-    DRIFT_AS_OF=2026-11-20  # the generator's as-of is the day after: its drift windows are the stage's
-    DRIFT_FROM=$(date -u -d "$DRIFT_AS_OF - 119 days" +%F)
-    dir=$WORK/drift-data
-    note "drift: generate $DRIFT_ROWS rows for $DRIFT_CUSTOMERS customers"
-    "$BIN" samples generate --out "$dir" --rows "$DRIFT_ROWS" --customers "$DRIFT_CUSTOMERS" --seed "$SEED" \
-        --as-of "$AS_OF" --drift >&2
+# Loads ROWS generated claims over DAYS days of decisions (generated into BENCH_DRIFT_DATA/drift-<rows>-<days>
+# unless there already) and, for the nightly layout, rewrites the table in the order two years of nightly
+# uploads leave it: by the night a claim arrives (its decision date, or its submission while pending), each
+# night's customers one after the other.
+load_drift() { # rows days
+    local rows=$1 days=$2 dir=${BENCH_DRIFT_DATA:-$WORK}/drift-$1-$2 start end
+    if [[ ! -d $dir ]]; then
+        note "drift: generate $rows rows over $days days for $DRIFT_CUSTOMERS customers"
+        "$BIN" samples generate --out "$dir" --rows "$rows" --customers "$DRIFT_CUSTOMERS" --seed "$SEED" \
+            --as-of "$AS_OF" --history-days "$days" --drift >&2
+    fi
     reset_claims
     sql "TRUNCATE driftline.drift_events" >/dev/null
     rm -rf "$WS/inbox" "$WS/archive" "$WS/rejected" "$WS/metrics"
     mkdir -p "$WS/inbox"
-    mv "$dir"/*/ "$WS/inbox/"
+    cp -r "$dir"/*/ "$WS/inbox/"
+    rm -rf "$WS/inbox/profiles"
     find "$WS/inbox" -type f -exec touch -d '2 minutes ago' {} +
     start=$(now)
     (cd "$WS" && "$BIN" run --pipeline bench.yaml --as-of "$AS_OF" --settle-seconds 0 >"$WORK/run.out" 2>"$WORK/run.err") ||
@@ -424,19 +441,72 @@ if [[ -n $DRIFT_ROWS ]]; then
     end=$(now)
     DRIFT_LOAD_S=$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.1f", b-a}')
     note "drift: loaded in ${DRIFT_LOAD_S}s: $(grep '^run ' "$WORK/run.out")"
-    sql "VACUUM ANALYZE driftline.claims" >/dev/null
-    DRIFT_WINDOW_ROWS=$(sql "SELECT count(*) FROM driftline.claims WHERE decided_date BETWEEN '$DRIFT_FROM' AND '$DRIFT_AS_OF'")
-    DRIFT_GROUPS=$(sql "SELECT count(DISTINCT (customer_id, payer, cpt_group)) FROM driftline.claims
-                        WHERE decided_date BETWEEN '$DRIFT_FROM' AND '$DRIFT_AS_OF'")
-    sql "SELECT count(*) FROM driftline.claims WHERE decided_date BETWEEN '$DRIFT_FROM' AND '$DRIFT_AS_OF'" >/dev/null  # warm-up
-    for ((run = 1; run <= RUNS; run++)); do
-        run_scan "$DRIFT_ROWS" "$run"
-        run_drift "$DRIFT_ROWS" "$run"
-        note "  run $run: scan $(raw scan "$DRIFT_ROWS" 4 | tail -1)s, drift $(raw drift "$DRIFT_ROWS" 4 | tail -1)s (aggregation $(raw drift-aggregate "$DRIFT_ROWS" 4 | tail -1)s)"
-    done
-    DRIFT_SUMMARY=$(tail -1 "$WORK/drift.out")
-    sql "TRUNCATE driftline.drift_events" >/dev/null
     rm -rf "$WS/inbox" "$WS/archive"
+    if [[ $DRIFT_LAYOUT == nightly ]]; then
+        start=$(now)
+        "${PSQL[@]}" >/dev/null <<'SQL'
+SET client_min_messages = warning;
+BEGIN;
+CREATE TEMP TABLE claims_nightly ON COMMIT DROP AS
+    SELECT * FROM driftline.claims ORDER BY coalesce(decided_date, submitted_date), customer_id, claim_id;
+TRUNCATE driftline.claims;
+INSERT INTO driftline.claims SELECT * FROM claims_nightly;
+COMMIT;
+SQL
+        end=$(now)
+        note "drift: rewritten in nightly order in $(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.1f", b-a}')s"
+    fi
+    [[ -z ${BENCH_DRIFT_AFTER_LOAD_SQL:-} ]] || sql "$BENCH_DRIFT_AFTER_LOAD_SQL" >/dev/null
+    sql "VACUUM ANALYZE driftline.claims" >/dev/null
+}
+
+# Alternately, DRIFT_RUNS times each: the plain scan and `driftline drift` on what load_drift loaded.
+measure_drift() { # label
+    local label=$1 run
+    DRIFT_WINDOW_ROWS[$label]=$(sql "SELECT count(*) FROM driftline.claims WHERE decided_date BETWEEN '$DRIFT_FROM' AND '$DRIFT_AS_OF'")
+    DRIFT_GROUPS[$label]=$(sql "SELECT count(DISTINCT (customer_id, payer, cpt_group)) FROM driftline.claims
+                        WHERE decided_date BETWEEN '$DRIFT_FROM' AND '$DRIFT_AS_OF'")
+    DRIFT_HEAP_MB[$label]=$(sql "SELECT round(pg_table_size('driftline.claims') / 1e6)")
+    run_scan "$label" 0 && sed -i '$d' "$RAW"  # warm-up, not recorded
+    for ((run = 1; run <= RUNS; run++)); do
+        run_scan "$label" "$run"
+        run_drift "$label" "$run"
+        note "  $label run $run: scan $(raw scan "$label" 4 | tail -1)s, drift $(raw drift "$label" 4 | tail -1)s (aggregation $(raw drift-aggregate "$label" 4 | tail -1)s)"
+        if [[ -n ${BENCH_DRIFT_BASELINE_BIN:-} ]]; then
+            run_drift "$label" "$run" baseline "$BENCH_DRIFT_BASELINE_BIN"
+            note "  $label run $run: baseline binary's drift $(raw baseline "$label" 4 | tail -1)s"
+        fi
+    done
+    DRIFT_SUMMARY[$label]=$(tail -1 "$WORK/drift.out")
+    sql "TRUNCATE driftline.drift_events" >/dev/null
+}
+
+declare -A DRIFT_WINDOW_ROWS DRIFT_GROUPS DRIFT_HEAP_MB DRIFT_SUMMARY DRIFT_LOADED
+DRIFT_LABELS=()
+if [[ -n $DRIFT_ROWS_LIST || -n $DRIFT_HISTORY_ROWS ]]; then
+    DRIFT_AS_OF=2026-11-20  # the generator's as-of is the day after: its drift windows are the stage's
+    DRIFT_FROM=$(date -u -d "$DRIFT_AS_OF - 119 days" +%F)
+    for rows in $DRIFT_ROWS_LIST; do
+        load_drift "$rows" 560
+        DRIFT_LOADED[$rows-560]=$DRIFT_LOAD_S
+        DRIFT_LABELS+=("$rows-560")
+        measure_drift "$rows-560"
+    done
+    # The history doubled at the same window volume: half the claims over half the days (280), then all of
+    # them over 560 (twice 560 days would put service dates past the rules' three years of timely filing).
+    if [[ -n $DRIFT_HISTORY_ROWS ]]; then
+        half=$((DRIFT_HISTORY_ROWS / 2))
+        load_drift "$half" 280
+        DRIFT_LOADED[$half-280]=$DRIFT_LOAD_S
+        DRIFT_LABELS+=("$half-280")
+        measure_drift "$half-280"
+        if [[ " $DRIFT_ROWS_LIST " != *" $DRIFT_HISTORY_ROWS "* ]]; then
+            load_drift "$DRIFT_HISTORY_ROWS" 560
+            DRIFT_LOADED[$DRIFT_HISTORY_ROWS-560]=$DRIFT_LOAD_S
+            DRIFT_LABELS+=("$DRIFT_HISTORY_ROWS-560")
+            measure_drift "$DRIFT_HISTORY_ROWS-560"
+        fi
+    fi
 fi
 
 # Leave the database as a fresh one, not holding the last benchmark upload.
@@ -549,17 +619,32 @@ sql "DROP SCHEMA bench CASCADE" >/dev/null
     done
     echo "  what is held per upload and what is only mapped code: README, Performance (memory)"
     echo
-    if [[ -n $DRIFT_ROWS ]]; then
-        echo "Drift: $DRIFT_ROWS claims, $DRIFT_CUSTOMERS customers (loaded in ${DRIFT_LOAD_S}s); windows $DRIFT_FROM … $DRIFT_AS_OF:"
-        echo "  $DRIFT_WINDOW_ROWS decided claims in them, $DRIFT_GROUPS customer × payer × group; median of $RUNS runs"
-        awk -v d="$(raw drift "$DRIFT_ROWS" 4 | median)" -v s="$(raw scan "$DRIFT_ROWS" 4 | median)" \
-            -v dr="$(raw drift "$DRIFT_ROWS" 4 | spread)" -v sr="$(raw scan "$DRIFT_ROWS" 4 | spread)" \
-            -v rss="$(raw drift "$DRIFT_ROWS" 5 | sort -g | tail -1)" -v a="$(raw drift-aggregate "$DRIFT_ROWS" 4 | median)" 'BEGIN {
-            printf "  driftline drift %.2f s [%s], peak RSS %.1f MiB; plain GROUP BY scan %.2f s [%s]; ratio %.2f (target ≤ 1.5: %s)\n",
-                d, dr, rss / 1024, s, sr, d / s, (d / s <= 1.5 ? "ok" : "OVER")
-            printf "  of which the aggregation (statement + histograms: aggregate_ms in the log) %.2f s: %.2f x the scan\n", a, a / s
-        }'
-        echo "  $DRIFT_SUMMARY"
+    if ((${#DRIFT_LABELS[@]})); then
+        echo "Drift: $DRIFT_CUSTOMERS customers, windows $DRIFT_FROM … $DRIFT_AS_OF, claims table in $DRIFT_LAYOUT order; median of $RUNS runs"
+        for label in "${DRIFT_LABELS[@]}"; do
+            echo "  ${label%-*} claims over ${label#*-} days (loaded in ${DRIFT_LOADED[$label]}s, table ${DRIFT_HEAP_MB[$label]} MB): ${DRIFT_WINDOW_ROWS[$label]} decided claims in the windows, ${DRIFT_GROUPS[$label]} customer × payer × group"
+            awk -v d="$(raw drift "$label" 4 | median)" -v s="$(raw scan "$label" 4 | median)" \
+                -v dr="$(raw drift "$label" 4 | spread)" -v sr="$(raw scan "$label" 4 | spread)" \
+                -v cpu="$(raw drift "$label" 7 | median)" \
+                -v rss="$(raw drift "$label" 5 | sort -g | tail -1)" -v a="$(raw drift-aggregate "$label" 4 | median)" 'BEGIN {
+                printf "    driftline drift %.2f s [%s] (its CPU %.2f s), peak RSS %.1f MiB; plain GROUP BY scan %.2f s [%s]; ratio %.2f (target ≤ 1.5: %s)\n",
+                    d, dr, cpu, rss / 1024, s, sr, d / s, (d / s <= 1.5 ? "ok" : "OVER")
+                printf "    of which the aggregation (aggregate_ms in the log) %.2f s: %.2f x the scan\n", a, a / s
+            }'
+            [[ -z ${BENCH_DRIFT_BASELINE_BIN:-} ]] ||
+                awk -v b="$(raw baseline "$label" 4 | median)" -v br="$(raw baseline "$label" 4 | spread)" \
+                    -v ba="$(raw baseline-aggregate "$label" 4 | median)" -v d="$(raw drift "$label" 4 | median)" 'BEGIN {
+                    printf "    baseline binary (BENCH_DRIFT_BASELINE_BIN) drift %.2f s [%s], aggregation %.2f s: this binary takes %.2f x its time\n", b, br, ba, d / b
+                }'
+            echo "    ${DRIFT_SUMMARY[$label]}"
+        done
+        if [[ -n $DRIFT_HISTORY_ROWS ]]; then
+            awk -v h="$(raw drift "$((DRIFT_HISTORY_ROWS / 2))-280" 4 | median)" -v f="$(raw drift "$DRIFT_HISTORY_ROWS-560" 4 | median)" \
+                -v hs="$(raw scan "$((DRIFT_HISTORY_ROWS / 2))-280" 4 | median)" -v fs="$(raw scan "$DRIFT_HISTORY_ROWS-560" 4 | median)" 'BEGIN {
+                printf "  history doubled (280 -> 560 days, same window volume): drift %.2f -> %.2f s, %+.0f%% (target ≤ +20%%: %s); scan %.2f -> %.2f s, %+.0f%%\n",
+                    h, f, (f / h - 1) * 100, (f / h <= 1.2 ? "ok" : "OVER"), hs, fs, (fs / hs - 1) * 100
+            }'
+        fi
         echo
     fi
     echo "Every run: $RAW"

@@ -151,7 +151,7 @@ struct SampleCustomerFile {
             outcome = .pending
             submitted = asOf - 1 - min(Int(rng.exponential() * 15), 59)
         } else {
-            decided = asOf - 1 - rng.below(SampleModel.decidedSpan)
+            decided = asOf - 1 - rng.below(model.decidedSpan)
             let current = model.drift && decided >= model.currentStart
             if let forced {
                 outcome = forced

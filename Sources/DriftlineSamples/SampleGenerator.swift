@@ -28,6 +28,9 @@ package struct SampleGenerator: Sendable {
         package var customerIDs: [String]?
         /// How the files look (``SampleStyle``).
         package var style: SampleStyle
+        /// Days of decisions before the as-of date: the history's length (the rows spread evenly over it, so
+        /// twice the days and twice the rows keep the drift windows' volume).
+        package var historyDays: Int
 
         package init(
             rows: Int,
@@ -38,8 +41,10 @@ package struct SampleGenerator: Sendable {
             asOf: (year: Int, month: Int, day: Int) = (2026, 11, 21),
             customerIDs: [String]? = nil,
             style: SampleStyle = .canonical,
-            driftCount: Int? = nil
+            driftCount: Int? = nil,
+            historyDays: Int = SampleGenerator.defaultHistoryDays
         ) {
+            self.historyDays = historyDays
             self.driftCount = driftCount
             self.style = style
             self.rows = rows
@@ -81,6 +86,9 @@ package struct SampleGenerator: Sendable {
     package static let header = columns.joined(separator: ",")
     package static let dirtyLinesFile = "dirty-lines.csv"
     package static let driftTruthFile = "drift-truth.csv"
+    /// Days of decisions a history holds unless told otherwise (with decision times and submission lags, the
+    /// service dates span about two years, within the rules' three years of timely filing).
+    package static let defaultHistoryDays = 560
 
     package let configuration: Configuration
 
@@ -102,7 +110,13 @@ package struct SampleGenerator: Sendable {
         let asOf = Int(
             CivilDate.days(year: Int32(config.asOf.year), month: Int32(config.asOf.month), day: Int32(config.asOf.day))
         )
-        let model = SampleModel(asOf: asOf, seed: config.seed, drift: config.drift, driftCount: config.driftCount)
+        let model = SampleModel(
+            asOf: asOf,
+            seed: config.seed,
+            drift: config.drift,
+            driftCount: config.driftCount,
+            decidedSpan: config.historyDays
+        )
         let rowCounts = SampleModel.customerRows(rows: config.rows, customers: customers.count)
         let totalDirty = Int((config.dirtyFraction * Double(config.rows)).rounded())
         let dirtyCounts = SampleModel.apportion(totalDirty, weights: rowCounts.map(Double.init))
@@ -199,6 +213,7 @@ package struct SampleGenerator: Sendable {
         }
         guard config.rows >= 0 else { throw fail("rows must not be negative") }
         guard !customers.isEmpty else { throw fail("at least one customer is needed") }
+        guard (1...20_000).contains(config.historyDays) else { throw fail("history days must be between 1 and 20000") }
         if let count = config.driftCount {
             guard (1...2 * SampleCatalog.payers.count).contains(count) else {
                 throw fail("drift count must be between 1 and twice the number of payers")

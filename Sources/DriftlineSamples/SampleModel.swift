@@ -3,7 +3,7 @@ import Foundation
 /// The calibrated statistical model shared by every customer file of one run: payer and CPT mixes,
 /// per-payer denial rates and decision times, and the planted drift.
 ///
-/// Time: `decided_date` is drawn uniformly from the ``decidedSpan`` days before the as-of date (the as-of
+/// Time: `decided_date` is drawn uniformly from the ``decidedSpan`` days (default ``defaultDecidedSpan``) before the as-of date (the as-of
 /// day itself excluded), decision time and submission lag are subtracted from it, so every date is before
 /// the as-of date and `service_date` stays within ~2 years of it. Pending claims are submitted in the
 /// last ~60 days. Drift windows are by `decided_date`: current = the 30 days before as-of
@@ -20,13 +20,15 @@ struct SampleModel: Sendable {
     static let pendingShare = 0.08
     /// Share of denied among all claims (so among decided claims: 0.12 / 0.92).
     static let deniedShare = 0.12
-    static let decidedSpan = 560
+    static let defaultDecidedSpan = SampleGenerator.defaultHistoryDays
     static let maxDecisionDays = 120
     static let maxSubmissionLag = 40
     static let decisionSigma = 0.5
 
     let asOf: Int
     let drift: Bool
+    /// Days of decisions before the as-of date (the history's length).
+    let decidedSpan: Int
     let currentStart: Int
     let baselineStart: Int
 
@@ -51,9 +53,10 @@ struct SampleModel: Sendable {
     /// - Parameter driftCount: plant this many drifts (payer × metric pairs of the `max(8, ⌈n/2⌉)` largest
     ///   payers, each worse or better at random); `nil`: two or three denial-rate drifts and one slower payer
     ///   among the 8 largest, all worse.
-    init(asOf: Int, seed: UInt64, drift: Bool, driftCount: Int? = nil) {
+    init(asOf: Int, seed: UInt64, drift: Bool, driftCount: Int? = nil, decidedSpan: Int = Self.defaultDecidedSpan) {
         self.asOf = asOf
         self.drift = drift
+        self.decidedSpan = decidedSpan
         currentStart = asOf - 30
         baselineStart = asOf - 120
 

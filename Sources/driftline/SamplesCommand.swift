@@ -36,6 +36,11 @@ struct SamplesCommand: ParsableCommand {
         var style: String = "canonical"
         @Option(name: .customLong("as-of"), help: "Business date the data ends before, YYYY-MM-DD.") var asOf =
             "2026-11-21"
+        @Option(
+            name: .customLong("history-days"),
+            help: "Days of decisions before the as-of date; rows spread evenly over them (at least 120 for --drift)."
+        )
+        var historyDays = SampleGenerator.defaultHistoryDays
 
         func run() throws {
             guard let day = CivilDate.parse(asOf) else { throw ValidationError("--as-of must be YYYY-MM-DD") }
@@ -53,7 +58,8 @@ struct SamplesCommand: ParsableCommand {
                     drift: drift || driftCount != nil,
                     asOf: (Int(y), Int(m), Int(d)),
                     style: style,
-                    driftCount: driftCount
+                    driftCount: driftCount,
+                    historyDays: historyDays
                 )
             )
             let started = Date()

@@ -333,6 +333,38 @@ import Testing
         }
     }
 
+    /// `historyDays` sets how far back decisions go: half the days and half the rows keep the windows' volume.
+    @Test func historyDaysSpreadTheDecisionsOverThatManyDays() throws {
+        func decidedDays(rows: Int, historyDays: Int) throws -> [Int] {
+            let directory = try temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let configuration = SampleGenerator.Configuration(
+                rows: rows,
+                customers: 2,
+                seed: 5,
+                asOf: Self.asOf,
+                historyDays: historyDays
+            )
+            let summary = try SampleGenerator(configuration: configuration).write(to: directory)
+            return try summary.files.flatMap { file in
+                try lines(directory.appendingPathComponent(file.path)).dropFirst().compactMap {
+                    Self.days($0.split(separator: ",", omittingEmptySubsequences: false)[6])
+                }
+            }
+        }
+        let full = try decidedDays(rows: 40_000, historyDays: 560)
+        let half = try decidedDays(rows: 20_000, historyDays: 280)
+        let asOf = Self.asOfDays
+        #expect(full.min() == asOf - 560 && full.max() == asOf - 1)
+        #expect(half.min() == asOf - 280 && half.max() == asOf - 1)
+        let inWindows = { (days: [Int]) in Double(days.filter { $0 >= asOf - 120 }.count) }
+        #expect(abs(inWindows(half) / inWindows(full) - 1) < 0.05, "the same volume in the drift windows")
+        #expect(throws: SampleGeneratorError.self) {
+            try SampleGenerator(configuration: .init(rows: 10, customers: 1, seed: 1, historyDays: 0))
+                .write(to: FileManager.default.temporaryDirectory)
+        }
+    }
+
     @Test func driftTruthMatchesThePlantedShift() throws {
         let (directory, summary) = try generate(rows: 120_000, customers: 5, seed: 21, drift: true)
         defer { try? FileManager.default.removeItem(at: directory) }

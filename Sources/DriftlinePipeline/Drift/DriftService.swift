@@ -16,6 +16,10 @@ package struct DriftService {
     package var logger: Logger
     package var retry: RetryPolicy
 
+    /// Customers aggregated by one statement: one round trip for many, while one batch's rows (every triple's
+    /// decision days) stay a bounded share of the whole.
+    static let customersPerStatement = 64
+
     package init(settings: DriftSettings, logger: Logger, retry: RetryPolicy = .default) {
         self.settings = settings
         self.logger = logger
@@ -66,12 +70,15 @@ package struct DriftService {
         let customers = try retry.runBlocking(logger: logger, operation: "list customers") { _ in
             try customerID.map { [$0] } ?? UploadTotals.customers(on: connections.connection())
         }
+        // One statement per batch of customers: the database function sets each customer's tenant in turn
+        // (DriftStore.aggregates); the transaction takes the pipeline's role with the batch's first tenant.
         var aggregates: [DriftAggregate] = []
-        for customer in customers {
+        for start in stride(from: 0, to: customers.count, by: Self.customersPerStatement) {
+            let batch = Array(customers[start..<min(start + Self.customersPerStatement, customers.count)])
             aggregates += try retry.runBlocking(logger: logger, operation: "aggregate drift windows") { _ in
                 let connection = try connections.connection()
-                return try connection.withTenant(customer) {
-                    try DriftStore.aggregates(windows: windows, customerID: customer, on: connection)
+                return try connection.withTenant(batch[0]) {
+                    try DriftStore.aggregates(windows: windows, customers: batch, on: connection)
                 }
             }
         }

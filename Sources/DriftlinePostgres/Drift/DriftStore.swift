@@ -6,49 +6,41 @@ import Foundation
 /// Statements and identifiers come from code; customer ids, dates and events travel as parameters. Nothing
 /// here logs.
 package enum DriftStore {
-    /// Every customer × payer × CPT group with decided claims in `windows`, each with its two windows'
-    /// denial counts and decision-time histograms, in no particular order (the detector needs none; sorting
-    /// these structs cost more than the rest of the Swift side).
+    /// Every customer × payer × CPT group of `customers` with decided claims in `windows`, each with its two
+    /// windows' denial counts and decision-time histograms, in no particular order (the detector needs none;
+    /// sorting these structs cost more than the rest of the Swift side).
     ///
-    /// One statement, one pass over the windows' rows: the claims decided from the baseline start to the current
-    /// end, grouped by triple and window — the same grouping as a plain `count(*) … GROUP BY`, plus one
-    /// `array_agg` of the decision days, which the histogram is built from here (a two-level grouping by days
-    /// in SQL sorted or hashed six times the groups and was 3–5× slower). Hashed, not sorted: the planner
-    /// overestimates the groups and would sort text keys under the database collation, the slowest part.
-    /// Denial counts include every decided claim; the histogram leaves out negative decision times (a decision
-    /// dated before its submission is a data error, not a fast decision). A claim whose CPT code is in no
-    /// group is in the group `''`.
+    /// One statement, `driftline.drift_window_aggregates` (migration 0010): for each customer in turn it sets
+    /// the transaction's tenant to that customer and aggregates its claims decided from the baseline start to
+    /// the current end, grouped by triple and window — the same grouping as a plain `count(*) … GROUP BY`,
+    /// plus one `array_agg` of the decision days, which the histogram is built from here (a two-level grouping
+    /// by days in SQL was slower: README, Payer drift). One round trip for all of them instead of five per
+    /// customer. Denial counts include every decided claim; the histogram leaves out negative decision times
+    /// (a decision dated before its submission is a data error, not a fast decision). A claim whose CPT code is
+    /// in no group is in the group `''`.
+    ///
+    /// Call it inside a transaction that may take the pipeline's role (``PGConnection/withTenant(_:_:)``): the
+    /// function changes the tenant of that transaction, customer after customer, and leaves the last one set.
     ///
     /// - Parameters:
     ///   - windows: the baseline and current windows (decision dates, inclusive).
-    ///   - customerID: only this customer's claims, or every customer's.
+    ///   - customers: the customers to aggregate (ids as `driftline.customers` holds them).
     package static func aggregates(
         windows: DriftWindows,
-        customerID: String?,
+        customers: [String],
         on connection: PGConnection
     ) throws -> [DriftAggregate] {
-        let rows = try connection.transaction {
-            try connection.execute(
-                "SET LOCAL work_mem = '64MB'; SET LOCAL enable_sort = off",
-                operation: "configure drift aggregation"
-            )
-            return try connection.query(
-                """
-                SELECT customer_id, payer, coalesce(cpt_group, ''), decided_date >= $2::date,
-                       count(*), count(*) FILTER (WHERE outcome = 'denied'), array_agg(decided_date - submitted_date)
-                  FROM driftline.claims
-                 WHERE decided_date BETWEEN $1::date AND $3::date
-                   AND outcome <> 'pending'
-                   AND ($4::text IS NULL OR customer_id = $4::text)
-                 GROUP BY 1, 2, 3, 4
-                """,
-                [
-                    CivilDate.format(windows.baselineStart), CivilDate.format(windows.currentStart),
-                    CivilDate.format(windows.currentEnd), UnscopedQueryTestHook.filter(customerID),
-                ],
-                operation: "aggregate drift windows"
-            )
-        }
+        guard !customers.isEmpty else { return [] }
+        let rows = try connection.query(
+            "SELECT * FROM driftline.drift_window_aggregates($1::text[], $2::date, $3::date, $4::date, $5::boolean)",
+            [
+                textArray(customers), CivilDate.format(windows.baselineStart), CivilDate.format(windows.currentStart),
+                CivilDate.format(windows.currentEnd),
+                // false only under UnscopedQueryTestHook (tests): each statement then has no customer filter.
+                UnscopedQueryTestHook.dropsCustomerFilters ? "false" : "true",
+            ],
+            operation: "aggregate drift windows"
+        )
         let empty = DriftWindowAggregate(denials: DenialCounts(denied: 0, decided: 0), decisionDays: [:])
         var byTriple: [DriftTriple: DriftAggregate] = [:]
         byTriple.reserveCapacity(rows.rows.count)
@@ -64,6 +56,15 @@ package enum DriftStore {
             byTriple[triple] = aggregate
         }
         return Array(byTriple.values)
+    }
+
+    /// A `text[]` literal of `values`, each element double-quoted (backslashes and quotes escaped).
+    private static func textArray(_ values: [String]) -> String {
+        let elements = values.map { value in
+            "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+                + "\""
+        }
+        return "{" + elements.joined(separator: ",") + "}"
     }
 
     /// The histogram of an integer array in PostgreSQL's text form (`{12,14,-2,12}`), negative values left out.

@@ -24,10 +24,11 @@ struct DriftTests {
         #expect(falsePositives.isEmpty, "events on unplanted triples: \(falsePositives.map(\.planted))")
 
         // Recall per triple, among the planted triples whose windows both hold the minimum volume.
+        let connection = try fixture.database.connect()
         let aggregates = try DriftStore.aggregates(
             windows: DriftSettings().windows(asOf: CivilDate.parse(DriftFixture.asOf)!),
-            customerID: nil,
-            on: fixture.database.connect()
+            customers: UploadTotals.customers(on: connection),
+            on: connection
         )
         var testable = 0
         var flagged = 0
@@ -54,6 +55,72 @@ struct DriftTests {
             "SELECT summary::text FROM driftline.stage_runs WHERE run_id = 1 AND stage = 'drift' AND status = 'succeeded'"
         )
         #expect(summary?.contains("\"events_found\": \(fixture.stageEvents.count)") == true, "\(summary ?? "-")")
+    }
+
+    /// The detector's inputs are exact: what the stage's statement returns (run as the stage runs it, under
+    /// row-level security with each customer's tenant set in turn) equals every decided claim of the windows
+    /// counted here one by one.
+    @Test func aggregationEqualsTheWindowsClaimsCountedOneByOne() throws {
+        let fixture = try DriftFixture.get()
+        let windows = DriftSettings().windows(asOf: CivilDate.parse(DriftFixture.asOf)!)
+        let connection = try fixture.database.connect()
+        let customers = try UploadTotals.customers(on: connection)
+        let stored = try connection.withTenant(customers[0]) {
+            try DriftStore.aggregates(windows: windows, customers: customers, on: connection)
+        }
+
+        let claims = try connection.query(
+            """
+            SELECT customer_id, payer, coalesce(cpt_group, ''), decided_date >= $2::date,
+                   decided_date - submitted_date, outcome = 'denied'
+              FROM driftline.claims
+             WHERE decided_date BETWEEN $1::date AND $3::date AND outcome <> 'pending'
+            """,
+            [
+                CivilDate.format(windows.baselineStart), CivilDate.format(windows.currentStart),
+                CivilDate.format(windows.currentEnd),
+            ],
+            operation: "read the windows' claims"
+        )
+        struct Window {
+            var denied = 0
+            var decided = 0
+            var days: [DecisionTimeHistogram.Bin] = []
+        }
+        var windowsByTriple: [DriftTriple: (baseline: Window, current: Window)] = [:]
+        for row in claims.rows {
+            let triple = DriftTriple(customerID: row[0]!, payer: row[1]!, cptGroup: row[2]!)
+            var entry = windowsByTriple[triple] ?? (Window(), Window())
+            var window = row[3] == "t" ? entry.current : entry.baseline
+            window.decided += 1
+            if row[5] == "t" { window.denied += 1 }
+            let days = Int(row[4]!)!
+            if days >= 0 { window.days.append(DecisionTimeHistogram.Bin(days: days, count: 1)) }
+            if row[3] == "t" { entry.current = window } else { entry.baseline = window }
+            windowsByTriple[triple] = entry
+        }
+        func aggregate(_ window: Window) -> DriftWindowAggregate {
+            DriftWindowAggregate(
+                denials: DenialCounts(denied: window.denied, decided: window.decided),
+                decisionDays: DecisionTimeHistogram(window.days)
+            )
+        }
+        let expected = Dictionary(
+            uniqueKeysWithValues: windowsByTriple.map { triple, windows in
+                (
+                    triple,
+                    DriftAggregate(
+                        triple: triple,
+                        baseline: aggregate(windows.baseline),
+                        current: aggregate(windows.current)
+                    )
+                )
+            }
+        )
+        #expect(claims.rows.count > 10_000)
+        #expect(Set(expected.keys.map(\.customerID)).count >= 3, "several customers: the tenant changed in between")
+        #expect(stored.count == expected.count, "one aggregate per triple")
+        #expect(Dictionary(stored.map { ($0.triple, $0) }, uniquingKeysWith: { first, _ in first }) == expected)
     }
 
     @Test func rerunAndBackfillCreateNoDuplicatesAndChangeNoStoredEvent() throws {
