@@ -2,7 +2,7 @@
 /// test can prove that row-level security alone keeps each customer's run to that customer's rows (README,
 /// "Tenant isolation": what the tests prove).
 ///
-/// With it on, ``DriftStore/aggregates(windows:customerID:on:)`` aggregates every customer's claims it can
+/// With it on, ``DriftStore/aggregates(windows:customers:on:)`` aggregates every customer's claims it can
 /// see and ``AlertStore/evaluate(book:asOf:customer:runID:now:on:)`` reads every customer's new drift events it
 /// can see — each still inside its per-customer ``PGConnection/withTenant(_:_:)`` scope.
 ///
