@@ -321,7 +321,7 @@ package struct UploadLoader {
                     operation: "COPY into claims"
                 ) { writer in
                     while let row = try validator.next() {
-                        try checkCaps(row, validator, outcome)
+                        try checkCaps(row, validator, rowsRejected: outcome.rowsRejected)
                         if let first = try account(row, validator, &outcome, rejectReport: rejectReport) {
                             if spill.count < maxStoredRejects ?? .max {
                                 try spill.append(line: row.line, finding: first)
@@ -535,13 +535,14 @@ package struct UploadLoader {
 
     /// Stops reading (the file is rejected as a whole) past `maxRows` rows, or once more rows were rejected
     /// than `max_reject_rate` allows of `maxRows`: whatever follows, the file cannot load.
-    private func checkCaps(_ row: UploadValidator.Row, _ validator: UploadValidator, _ outcome: LoadOutcome) throws {
+    /// (Takes the count, not the outcome: a struct of arrays copied per row costs a retain and release of each.)
+    private func checkCaps(_ row: UploadValidator.Row, _ validator: UploadValidator, rowsRejected: Int) throws {
         guard let maxRows else { return }
         if validator.rowsRead > maxRows {
             throw UploadError(.tooManyRows, line: row.line, "more than max_rows (\(maxRows)) rows")
         }
         let rejectBudget = Int((maxRejectRate * Double(maxRows)).rounded(.down))
-        if outcome.rowsRejected > rejectBudget {
+        if rowsRejected > rejectBudget {
             let limit = (maxRejectRate * 1000).rounded() / 10
             throw UploadError(
                 .rejectRate,
