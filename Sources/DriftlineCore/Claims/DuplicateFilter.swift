@@ -29,15 +29,15 @@ package struct DuplicateFilter: ~Copyable {
 
     deinit { free(words) }
 
-    /// A size for a file of `fileBytes` bytes: about 32 bits per row at 100 bytes a row, from 64 KiB up to
+    /// A size for a file of `fileBytes` bytes: the largest power of two up to 32 bits per row at 100 bytes a row, from 64 KiB up to
     /// `limit` — memory a small upload does not need, and at most `limit` for a large one (at 8 MiB about 1
     /// row in 10^7 is a false candidate at 1M rows, 1 in 3,000 at 4M; at 4 MiB 1 in 40 at 4M, whose merge of
     /// 100k flagged rows cost the 4M-row first load about a fifth of its time).
     package static func bytes(forFileOf fileBytes: Int64, limit: Int = 8 << 20) -> Int {
         let wanted = max(64 << 10, min(Int(clamping: fileBytes / 25), limit))
         var size = 64 << 10
-        while size < wanted { size <<= 1 }
-        return min(size, limit)
+        while size * 2 <= wanted { size <<= 1 }
+        return size
     }
 
     /// Starts loading the cache line `hash` will probe, so a later ``insert(hash:)`` does not stall.
