@@ -179,12 +179,15 @@ struct MigrationSafetyTests {
         DispatchQueue.global().async(group: group) {
             guard let watcher = try? PGConnection(url: url) else { return }
             while !watch.isStopped {
+                // Stamped when the probe starts: a COPY seen in progress was in progress no earlier than this,
+                // so a busy machine's late wake-up after the query cannot date the sample after the migration.
+                let probed = Date()
                 let tuples = (try? watcher.query(progress, operation: "probe").scalar).flatMap { $0.flatMap(Int.init) }
                 let rows = (try? watcher.query(waitingStatements, operation: "probe").rows) ?? []
                 let waiting = rows.compactMap { row in
                     row[0].flatMap(Int32.init).map { LockWatch.Statement(pid: $0, started: row[1] ?? "") }
                 }
-                watch.sample(copied: tuples, waiting: waiting, at: Date())
+                watch.sample(copied: tuples, waiting: waiting, at: probed)
                 Thread.sleep(forTimeInterval: 0.02)
             }
         }
