@@ -27,7 +27,9 @@ package struct OfflineValidator {
                 expectedCustomer: customer,
                 rules: rules,
                 groups: groups,
-                profile: profile
+                profile: profile,
+                // Sized from the file, as loads do: a small upload is not charged for 4 MiB.
+                duplicateFilterBytes: DuplicateFilter.bytes(forUploadAt: path)
             )
             while let row = try validator.next() {
                 for finding in validator.findings { report.add(finding) }

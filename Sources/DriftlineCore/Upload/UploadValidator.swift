@@ -71,7 +71,7 @@ package final class UploadValidator {
         groups: CPTGroups,
         profile: CustomerProfile = .standard,
         flagsDuplicates: Bool = true,
-        duplicateFilterBytes: Int = 8 << 20,
+        duplicateFilterBytes: Int = 4 << 20,
         reading: Reading = .automatic
     ) throws(UploadError) {
         self.flagsDuplicates = flagsDuplicates
