@@ -1,11 +1,28 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+// Release: lld with packed relative relocations (DT_RELR, glibc >= 2.36). The 37,000 relative
+// relocations of Swift's metadata shrink from 0.9 MB of .rela.dyn, all read by the loader at every
+// start, to 10 KB: 1.2-2.4 MiB less peak RSS. And no dynamic symbol table: the driver exports every
+// public Swift symbol of an executable (33,750, 2.7 MB of .dynsym/.dynstr that each shared library's
+// symbol lookups walk first); nothing links against the executable, and without them 4-4.5 MiB less
+// peak RSS (README, Performance: memory).
+let releaseLinking: [LinkerSetting] = [
+    .unsafeFlags(
+        [
+            "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
+            "-Xlinker", "--no-export-dynamic",
+        ],
+        .when(platforms: [.linux], configuration: .release)
+    )
+]
+
 let package = Package(
     name: "driftline",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "driftline", targets: ["driftline"])
+        .executable(name: "driftline", targets: ["driftline"]),
+        .executable(name: "driftline-deliver", targets: ["driftline-deliver"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -58,8 +75,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Webhook delivery (Standard Webhooks over AsyncHTTPClient): linked by the CLI and tests only, so the
-        // core, the database layer and the load path never link an HTTP client.
+        // Webhook delivery (Standard Webhooks over AsyncHTTPClient): linked by `driftline-deliver` and the tests only,
+        // so the core, the database layer, the load path and the `driftline` executable never link an HTTP client.
         .target(
             name: "DriftlineDelivery",
             dependencies: [
@@ -75,26 +92,32 @@ let package = Package(
         .executableTarget(
             name: "driftline",
             dependencies: [
-                "DriftlineCore", "DriftlinePostgres", "DriftlinePipeline", "DriftlineDelivery", "DriftlineSamples",
-                "DriftlineEmbedded",
+                "DriftlineCore", "DriftlinePostgres", "DriftlinePipeline", "DriftlineSamples", "DriftlineEmbedded",
+                "DriftlineCommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            // Release: lld with packed relative relocations (DT_RELR, glibc >= 2.36). The 37,000 relative
-            // relocations of Swift's metadata shrink from 0.9 MB of .rela.dyn, all read by the loader at every
-            // start, to 10 KB: 1.2-2.4 MiB less peak RSS. And no dynamic symbol table: the driver exports every
-            // public Swift symbol of an executable (33,750, 2.7 MB of .dynsym/.dynstr that each shared library's
-            // symbol lookups walk first); nothing links against the executable, and without them 4-4.5 MiB less
-            // peak RSS (README, Performance: memory).
-            linkerSettings: [
-                .unsafeFlags(
-                    [
-                        "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
-                        "-Xlinker", "--no-export-dynamic",
-                    ],
-                    .when(platforms: [.linux], configuration: .release)
-                )
+            linkerSettings: releaseLinking
+        ),
+        // What both executables' command lines share (logging options).
+        .target(
+            name: "DriftlineCommandSupport",
+            dependencies: [
+                "DriftlineCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        // Webhook delivery's own process (`alerts deliver`, and the `deliver` stage of `driftline run`): the only
+        // executable that links the HTTP client, so the nightly load's process maps none of it (4 MiB of peak RSS).
+        .executableTarget(
+            name: "driftline-deliver",
+            dependencies: [
+                "DriftlineCore", "DriftlinePostgres", "DriftlinePipeline", "DriftlineDelivery", "DriftlineCommandSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            linkerSettings: releaseLinking
         ),
         .target(
             name: "DriftlineTestSupport",

@@ -1,6 +1,6 @@
 import ArgumentParser
+import DriftlineCommandSupport
 import DriftlineCore
-import DriftlineDelivery
 import DriftlinePostgres
 import Foundation
 import Logging
@@ -67,76 +67,22 @@ struct AlertsCommand: AsyncParsableCommand {
             discussion: """
                 Endpoint NAME posts to $DRIFTLINE_WEBHOOK_<NAME>_URL signed with $DRIFTLINE_WEBHOOK_<NAME>_SECRET
                 (or the same KEY=VALUE lines in --secrets FILE, mode 0600). Exit 76 when a message was dead-lettered.
+                Runs driftline-deliver (beside driftline: the only executable that links the HTTP client).
                 """
         )
-        @Option(help: "The rules folder (alerts.yaml).") var rules = "rules"
-        @Option(help: "A KEY=VALUE secrets file (mode 0600); default $DRIFTLINE_WEBHOOK_SECRETS_FILE.")
-        var secrets: String?
-        @Option(name: .customLong("file-channel"), help: "Folder for endpoints without a URL.") var fileChannel: String?
-        @Option(name: .customLong("retry-schedule"), help: "Base delays before each retry, e.g. 5s,5m,30m,2h.")
-        var retrySchedule: String?
-        @Option(help: "Per-attempt timeout, e.g. 10s.") var timeout: String?
-        @Option(help: "Wait for a retry that falls due within this long, e.g. 60s.") var linger: String?
-        @Option(name: .customLong("breaker-failures"), help: "Failures in a row that pause an endpoint.")
-        var breakerFailures: Int?
-        @Option(name: .customLong("breaker-pause"), help: "How long a tripped endpoint pauses, e.g. 5m.")
-        var breakerPause: String?
-        @OptionGroup var logging: LoggingOptions
+        @Argument(
+            parsing: .captureForPassthrough,
+            help: """
+                --rules DIR, --secrets FILE, --file-channel DIR, --retry-schedule, --timeout, --linger, \
+                --breaker-failures, --breaker-pause, --log-format, --verbose (driftline-deliver send --help)
+                """
+        )
+        var options: [String] = []
 
         func run() async throws {
-            let logger = logging.makeLogger()
-            let book = try loadBook(rules)
-            var settings = DeliverySettings()
-            if let retrySchedule {
-                guard let schedule = DeliverySettings.schedule(retrySchedule) else {
-                    throw ValidationError("--retry-schedule is a comma-separated list of durations such as 5s,5m,2h")
-                }
-                settings.retrySchedule = schedule
-            }
-            func seconds(_ text: String?, _ name: String) throws -> Double? {
-                guard let text else { return nil }
-                guard let value = DeliverySettings.duration(text) else {
-                    throw ValidationError("--\(name) is a duration such as 500ms, 10s or 5m")
-                }
-                return value
-            }
-            if let value = try seconds(timeout, "timeout") { settings.timeoutSeconds = value }
-            if let value = try seconds(linger, "linger") { settings.lingerSeconds = value }
-            if let value = try seconds(breakerPause, "breaker-pause") { settings.breakerPauseSeconds = value }
-            if let breakerFailures { settings.breakerFailures = max(1, breakerFailures) }
-            if let fileChannel { settings.fileChannel = fileChannel }
-            let environment = ProcessInfo.processInfo.environment
-            let credentials: WebhookCredentials
-            do {
-                credentials = try WebhookCredentials.load(
-                    book: book,
-                    environment: environment,
-                    secretsFile: secrets ?? environment["DRIFTLINE_WEBHOOK_SECRETS_FILE"]
-                )
-            } catch {
-                FileHandle.standardError.write(Data("driftline: \(error)\n".utf8))
-                throw ExitCode(78)
-            }
-            let deliverer = WebhookDeliverer(
-                book: book,
-                credentials: credentials,
-                settings: settings,
-                fileChannel: URL(fileURLWithPath: settings.fileChannel)
-            )
             let url = try databaseURLOrExit()
-            let summary: DeliverySummary
-            do {
-                try Migrator.migrate(try PGConnection(url: url))
-                summary = try await deliverer.run(databaseURL: url, logger: logger)
-            } catch let error as PostgresError where error.kind == .connectionFailed || error.kind == .connectionLost {
-                FileHandle.standardError.write(Data("driftline: \(error)\n".utf8))
-                throw ExitCode(69)
-            }
-            print(
-                "delivered \(summary.delivered), filed \(summary.filed), retried \(summary.retried), "
-                    + "dead-lettered \(summary.deadLettered), pending \(summary.pending)"
-            )
-            if summary.deadLettered > 0 { throw ExitCode(AlertsCommand.deliveryIncomplete) }
+            try withAlertsDatabase { _ in }
+            DeliveryProcess.exec(arguments: ["send"] + options, databaseURL: url)
         }
     }
 

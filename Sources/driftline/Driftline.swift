@@ -1,4 +1,5 @@
 import ArgumentParser
+import DriftlineCommandSupport
 import DriftlineCore
 import DriftlineEmbedded
 import DriftlinePipeline
@@ -31,26 +32,6 @@ struct Driftline: AsyncParsableCommand {
 }
 
 /// Options shared by every command that logs.
-struct LoggingOptions: ParsableArguments {
-    @Option(name: .customLong("log-format"), help: "logfmt or json, one event per line on stderr.")
-    var format: LogFormatOption = .logfmt
-
-    @Flag(name: .long, help: "Log debug events too.")
-    var verbose = false
-
-    func makeLogger(label: String = "driftline") -> Logger {
-        let format = format.handlerFormat
-        var logger = Logger(label: label) { label in LineLogHandler(label: label, format: format) }
-        logger.logLevel = verbose ? .debug : .info
-        return logger
-    }
-}
-
-enum LogFormatOption: String, ExpressibleByArgument, CaseIterable {
-    case logfmt, json
-    var handlerFormat: LineLogHandler.Format { self == .json ? .json : .logfmt }
-}
-
 /// Where the database is: $DATABASE_URL, else the embedded cluster (started on demand).
 enum Database {
     static func url(autostart: Bool = true) throws -> String {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DriftlineCommandSupport
 import DriftlineCore
 import DriftlinePipeline
 import DriftlinePostgres

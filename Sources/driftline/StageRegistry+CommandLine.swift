@@ -1,7 +1,6 @@
-import DriftlineDelivery
 import DriftlinePipeline
 
 extension StageRegistry {
-    /// The stages of `driftline run`: the standard ones and `deliver`, which only the command line links.
-    static let commandLine = StageRegistry.standard.adding([DeliverStage.self])
+    /// The stages of `driftline run`: the standard ones and `deliver`, run in the `driftline-deliver` process.
+    static let commandLine = StageRegistry.standard.adding([DeliverProcessStage.self])
 }

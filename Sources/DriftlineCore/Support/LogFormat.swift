@@ -16,7 +16,7 @@ package struct LineLogHandler: LogHandler {
     package var logLevel: Logger.Level = .info
     package var metadataProvider: Logger.MetadataProvider?
     private let label: String
-    private let format: Format
+    package let format: Format
     private let sink: @Sendable (String) -> Void
 
     package init(label: String, format: Format, sink: @escaping @Sendable (String) -> Void = LineLogHandler.stderr) {

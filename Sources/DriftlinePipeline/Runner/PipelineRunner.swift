@@ -347,6 +347,9 @@ package struct PipelineRunner: Sendable {
         case let error as FileSystemError:
             // A path from the inbox layout and an errno: say which file and why.
             return (.internalError, "file system error: \(error)")
+        case let error as any LogSafe:
+            // Safe to print by its type's contract (a child process's exit status, …).
+            return (.internalError, "internal error: \(error)")
         default:
             return (.internalError, SafeMessage(trusted: "internal error (\(type(of: error)))"))
         }
