@@ -16,7 +16,7 @@ struct BinaryCopyWriterTests {
         )
         // 19 bytes of header, 2 of tuple count, 4 of length: the text ends 2 bytes short of the buffer.
         var overflows: [Int] = []
-        let text = String(repeating: "x", count: 512 * 1024 - 19 - 2 - 4 - 4 - 12 - 2)
+        let text = String(repeating: "x", count: BinaryCopyWriter.initialCapacity - 19 - 2 - 4 - 4 - 12 - 2)
         let stored = try connection.copyBinary(
             into: "copy_probe",
             columns: ["n", "s", "m", "d", "a", "b"],

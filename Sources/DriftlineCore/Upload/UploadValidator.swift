@@ -48,7 +48,7 @@ package final class UploadValidator {
         package var rowsPerBatch: Int
         package var bytesPerBatch: Int
 
-        package init(readsAhead: Bool, depth: Int = 3, rowsPerBatch: Int = 1024, bytesPerBatch: Int = 256 * 1024) {
+        package init(readsAhead: Bool, depth: Int = 2, rowsPerBatch: Int = 1024, bytesPerBatch: Int = 256 * 1024) {
             self.readsAhead = readsAhead
             self.depth = depth
             self.rowsPerBatch = rowsPerBatch

@@ -4,7 +4,7 @@ import DriftlineCore
 import Glibc
 #endif
 
-/// Encodes tuples in PostgreSQL's binary COPY format and streams them in ~256 KiB messages — to the server
+/// Encodes tuples in PostgreSQL's binary COPY format and streams them in ~64 KiB messages — to the server
 /// (a COPY in progress) or to a file that a later COPY sends as it is (``PGConnection/copyBinary(into:columns:file:operation:)``).
 ///
 /// Every append makes sure its bytes fit: a value flushes the buffer first when it would not fit, and
@@ -19,9 +19,13 @@ package struct BinaryCopyWriter: ~Copyable {
 
     private let sink: Sink
     private var buffer: UnsafeMutablePointer<UInt8>
+    /// The buffer's size at first: 64 KiB messages (a claim row is under 1 KiB) with room for the row that
+    /// crosses the mark. At 256 KiB messages the buffer and libpq's output buffer held 1 MiB more of the
+    /// process's peak RSS for nothing measurable in throughput.
+    package static let initialCapacity = 96 * 1024
     /// The buffer's size (grows only for a row's fixed fields after a value that nearly filled it).
-    package private(set) var capacity = 512 * 1024
-    private let flushAt = 256 * 1024
+    package private(set) var capacity = BinaryCopyWriter.initialCapacity
+    private let flushAt = 64 * 1024
     /// Bytes waiting to be sent.
     package private(set) var count = 0
 
