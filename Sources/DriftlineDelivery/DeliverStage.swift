@@ -19,14 +19,9 @@ package struct DeliverStage: Stage {
 
     package func run(_ context: StageContext) async throws -> StageOutcome {
         let book = try AlertRuleBook.load(directory: URL(fileURLWithPath: context.config.rules))
-        let environment = ProcessInfo.processInfo.environment
         let credentials: WebhookCredentials
         do {
-            credentials = try WebhookCredentials.load(
-                book: book,
-                environment: environment,
-                secretsFile: settings.secretsFile ?? environment["DRIFTLINE_WEBHOOK_SECRETS_FILE"]
-            )
+            credentials = try WebhookCredentials.fromEnvironment(book: book, secretsFile: settings.secretsFile)
         } catch {
             throw ConfigError(file: "webhook endpoints", message: SafeMessage(trusted: error.description))
         }

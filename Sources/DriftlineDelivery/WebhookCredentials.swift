@@ -27,6 +27,20 @@ package struct WebhookCredentials: Sendable {
     ///
     /// - Throws: ``DeliveryConfigError`` for a secrets file that others may read or that cannot be read, a URL
     ///   that is not http(s), or a URL without a secret.
+    /// The endpoints' URLs and secrets from this process's environment and `secretsFile`, else the file that
+    /// `$DRIFTLINE_WEBHOOK_SECRETS_FILE` names (what `alerts deliver` and the `deliver` stage both read).
+    package static func fromEnvironment(
+        book: AlertRuleBook,
+        secretsFile: String?
+    ) throws(DeliveryConfigError) -> WebhookCredentials {
+        let environment = ProcessInfo.processInfo.environment
+        return try load(
+            book: book,
+            environment: environment,
+            secretsFile: secretsFile ?? environment["DRIFTLINE_WEBHOOK_SECRETS_FILE"]
+        )
+    }
+
     package static func load(
         book: AlertRuleBook,
         environment: [String: String],

@@ -51,11 +51,8 @@ enum DeliverExit {
 struct Send: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "send",
-        abstract: "Send the due outbox messages (webhooks, or the file channel for endpoints without a URL).",
-        discussion: """
-            Endpoint NAME posts to $DRIFTLINE_WEBHOOK_<NAME>_URL signed with $DRIFTLINE_WEBHOOK_<NAME>_SECRET
-            (or the same KEY=VALUE lines in --secrets FILE, mode 0600). Exit 76 when a message was dead-lettered.
-            """
+        abstract: DeliverCommandHelp.abstract,
+        discussion: DeliverCommandHelp.discussion
     )
     @Option(help: "The rules folder (alerts.yaml).") var rules = "rules"
     @Option(help: "A KEY=VALUE secrets file (mode 0600); default $DRIFTLINE_WEBHOOK_SECRETS_FILE.")
@@ -78,14 +75,9 @@ struct Send: AsyncParsableCommand {
             throw DeliverExit.fail("\(error)", DeliverExit.configuration)
         }
         let settings = try deliverySettings()
-        let environment = ProcessInfo.processInfo.environment
         let credentials: WebhookCredentials
         do {
-            credentials = try WebhookCredentials.load(
-                book: book,
-                environment: environment,
-                secretsFile: secrets ?? environment["DRIFTLINE_WEBHOOK_SECRETS_FILE"]
-            )
+            credentials = try WebhookCredentials.fromEnvironment(book: book, secretsFile: secrets)
         } catch {
             throw DeliverExit.fail("\(error)", DeliverExit.configuration)
         }

@@ -63,12 +63,9 @@ struct AlertsCommand: AsyncParsableCommand {
     struct Deliver: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "deliver",
-            abstract: "Send the due outbox messages (webhooks, or the file channel for endpoints without a URL).",
-            discussion: """
-                Endpoint NAME posts to $DRIFTLINE_WEBHOOK_<NAME>_URL signed with $DRIFTLINE_WEBHOOK_<NAME>_SECRET
-                (or the same KEY=VALUE lines in --secrets FILE, mode 0600). Exit 76 when a message was dead-lettered.
-                Runs driftline-deliver (beside driftline: the only executable that links the HTTP client).
-                """
+            abstract: DeliverCommandHelp.abstract,
+            discussion: DeliverCommandHelp.discussion
+                + "\nRuns driftline-deliver (beside driftline: the only executable that links the HTTP client)."
         )
         @Argument(
             parsing: .captureForPassthrough,
