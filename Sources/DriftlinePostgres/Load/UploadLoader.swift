@@ -576,23 +576,32 @@ package struct UploadLoader {
         to rejectReport: RejectReportWriter
     ) throws {
         var missing = repeats.count + stale.count
+        var found = LineSet()
         if let reader = try? CSVReader(
             source: TranscodingByteSource.wrap(source(file), encoding: file.profile.encoding),
             delimiter: file.profile.delimiter
         ) {
             while missing > 0, let record = try? reader.next() {
-                let finding: Finding
-                if repeats.contains(record.line) {
-                    finding = Self.duplicateFinding(line: record.line)
-                } else if stale.contains(record.line) {
-                    finding = BuiltinRule.staleClaim.finding(line: record.line, column: nil)
-                } else {
-                    continue
-                }
+                guard let finding = Self.finding(line: record.line, repeats: repeats, stale: stale) else { continue }
                 missing -= 1
+                found.insert(record.line)
                 try rejectReport.add(findings: [finding], raw: record.raw)
             }
         }
+        // Lines the second pass did not reach (the file could not be read again): their findings, without the line.
+        guard missing > 0 else { return }
+        for line in (repeats.sorted + stale.sorted).sorted() where !found.contains(line) {
+            if let finding = Self.finding(line: line, repeats: repeats, stale: stale) {
+                try rejectReport.add(finding: finding)
+            }
+        }
+    }
+
+    /// The report's finding for a repeated or a stale line (`nil` for any other line).
+    private static func finding(line: Int, repeats: LineSet, stale: LineSet) -> Finding? {
+        if repeats.contains(line) { return duplicateFinding(line: line) }
+        if stale.contains(line) { return BuiltinRule.staleClaim.finding(line: line, column: nil) }
+        return nil
     }
 
     /// Rejects the whole file when its rejected share is above `max_reject_rate`; returns whether it did.
