@@ -174,7 +174,7 @@ package final class PGConnection {
         operation: String
     ) throws(PostgresError) -> Int {
         try beginCopy(into: table, columns: columns, operation: operation)
-        let chunk = 256 * 1024
+        let chunk = 64 * 1024  // the COPY messages BinaryCopyWriter sends
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: chunk, alignment: 16)
         defer { buffer.deallocate() }
         var offset: off_t = 0

@@ -26,12 +26,7 @@ package struct LoadOutcome: Sendable {
     /// Runs `body`, adding its duration to ``phases`` as `name`.
     mutating func timing<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
         let start = ContinuousClock.now
-        defer {
-            let elapsed = ContinuousClock.now - start
-            phases.append(
-                (name, Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000))
-            )
-        }
+        defer { phases.append((name, Int((ContinuousClock.now - start) / .milliseconds(1)))) }
         return try body()
     }
     /// Why the file was rejected as a whole.
