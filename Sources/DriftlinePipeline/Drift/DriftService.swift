@@ -17,13 +17,53 @@ package struct DriftService {
     package var retry: RetryPolicy
 
     /// Customers aggregated by one statement: one round trip for many, while one batch's rows (every triple's
-    /// decision days) stay a bounded share of the whole.
-    static let customersPerStatement = 64
+    /// decision days) stay a bounded share of the whole, and the batches are enough to share out.
+    static let customersPerStatement = 32
+
+    /// Connections aggregating at once. Each customer's statements run on one backend, one after the other; a
+    /// plain scan of the windows gets parallel workers, and two connections are how the per-customer
+    /// statements use a second core (README, Payer drift).
+    static let aggregationConnections = 2
 
     package init(settings: DriftSettings, logger: Logger, retry: RetryPolicy = .default) {
         self.settings = settings
         self.logger = logger
         self.retry = retry
+    }
+
+    /// Every triple's aggregates, one statement per batch of customers: the database function sets each
+    /// customer's tenant in turn (DriftStore.aggregates), the transaction takes the pipeline's role with the
+    /// batch's first tenant. The batches are shared out to ``aggregationConnections`` connections (the
+    /// caller's and siblings of it), each taking the next batch when it is done with one.
+    private func aggregate(
+        _ customers: [String],
+        windows: DriftWindows,
+        connections: ConnectionProvider
+    ) throws -> [DriftAggregate] {
+        let batches = stride(from: 0, to: customers.count, by: Self.customersPerStatement).map {
+            Array(customers[$0..<min($0 + Self.customersPerStatement, customers.count)])
+        }
+        let shared = AggregationLanes(
+            batches: batches.count,
+            providers: [connections] + connections.siblings(max(0, min(Self.aggregationConnections, batches.count) - 1))
+        )
+        DispatchQueue.concurrentPerform(iterations: shared.providers.count) { lane in
+            while let index = shared.nextBatch() {
+                do {
+                    let batch = batches[index]
+                    let found = try retry.runBlocking(logger: logger, operation: "aggregate drift windows") { _ in
+                        let connection = try shared.providers[lane].connection()
+                        return try connection.withTenant(batch[0]) {
+                            try DriftStore.aggregates(windows: windows, customers: batch, on: connection)
+                        }
+                    }
+                    shared.finish(index, found)
+                } catch {
+                    shared.fail(error)
+                }
+            }
+        }
+        return try shared.result()
     }
 
     /// What one day's evaluation found.
@@ -70,18 +110,7 @@ package struct DriftService {
         let customers = try retry.runBlocking(logger: logger, operation: "list customers") { _ in
             try customerID.map { [$0] } ?? UploadTotals.customers(on: connections.connection())
         }
-        // One statement per batch of customers: the database function sets each customer's tenant in turn
-        // (DriftStore.aggregates); the transaction takes the pipeline's role with the batch's first tenant.
-        var aggregates: [DriftAggregate] = []
-        for start in stride(from: 0, to: customers.count, by: Self.customersPerStatement) {
-            let batch = Array(customers[start..<min(start + Self.customersPerStatement, customers.count)])
-            aggregates += try retry.runBlocking(logger: logger, operation: "aggregate drift windows") { _ in
-                let connection = try connections.connection()
-                return try connection.withTenant(batch[0]) {
-                    try DriftStore.aggregates(windows: windows, customers: batch, on: connection)
-                }
-            }
-        }
+        let aggregates = try aggregate(customers, windows: windows, connections: connections)
         let aggregated = Date()
         let detection = DriftDetector(settings: settings).detect(aggregates, windows: windows)
         let found = detection.events.map { DriftEventRecord($0, runID: runID) }
@@ -118,5 +147,41 @@ package struct DriftService {
             ]
         )
         return outcome
+    }
+}
+
+/// The batches of one aggregation and what the connections found, shared by the threads aggregating them
+/// under its lock. `providers[lane]` is used by lane `lane`'s thread only.
+private final class AggregationLanes: @unchecked Sendable {
+    let providers: [ConnectionProvider]
+    private let lock = NSLock()
+    private var next = 0
+    private var found: [[DriftAggregate]]
+    private var error: (any Error)?
+
+    init(batches: Int, providers: [ConnectionProvider]) {
+        found = Array(repeating: [], count: batches)
+        self.providers = providers
+    }
+
+    /// The next batch to aggregate; nil when none is left or one has failed.
+    func nextBatch() -> Int? {
+        lock.withLock {
+            guard error == nil, next < found.count else { return nil }
+            defer { next += 1 }
+            return next
+        }
+    }
+
+    func finish(_ batch: Int, _ aggregates: [DriftAggregate]) { lock.withLock { found[batch] = aggregates } }
+
+    func fail(_ failure: any Error) { lock.withLock { error = error ?? failure } }
+
+    /// Every batch's aggregates in batch order, or the first error.
+    func result() throws -> [DriftAggregate] {
+        try lock.withLock {
+            if let error { throw error }
+            return found.flatMap { $0 }
+        }
     }
 }
