@@ -426,9 +426,6 @@ package struct UploadLoader {
         return outcome
     }
 
-    /// Deletes from `upload_merge` the rows that repeat the claim id of an earlier valid line (COPYed
-    /// straight in, or in the merge table too) and returns their lines. Only a row the duplicate filter
-    /// flagged can repeat one: the few candidates are hashed and the merge table scanned once against them.
     /// The customer's partition of `driftline.claims` (schema-qualified), or `driftline.claims` itself.
     static func claimsPartition(of customerID: String, on connection: PGConnection) throws -> String {
         try connection.query(
@@ -442,6 +439,9 @@ package struct UploadLoader {
         ).scalar ?? "driftline.claims"
     }
 
+    /// Deletes from `upload_merge` the rows that repeat the claim id of an earlier valid line (COPYed
+    /// straight in, or in the merge table too) and returns their lines. Only a row the duplicate filter
+    /// flagged can repeat one: the few candidates are hashed and the merge table scanned once against them.
     private func removeRepeats(uploadID: Int64, customerID: String, on connection: PGConnection) throws -> LineSet {
         // A cursor cannot hold a DELETE: the repeats are kept in a table of their own, deleted, then streamed.
         try connection.query(
