@@ -249,10 +249,10 @@ validate_runs() { # file rows
     done
 }
 
-# The drift index as 0012_claims_partitions.sql creates it (step 3 drops and re-creates it).
+# The drift index as 0004_drift.sql creates it (step 3 drops and re-creates it).
 DRIFT_INDEX=${BENCH_DRIFT_INDEX:-claims_decided_brin}
 DRIFT_INDEX_SQL=${BENCH_DRIFT_INDEX_SQL:-"CREATE INDEX claims_decided_brin ON driftline.claims USING brin (decided_date)
-    WITH (pages_per_range = 8, autosummarize = on)"}
+    WITH (pages_per_range = 32, autosummarize = on)"}
 sql "SELECT 1 FROM pg_indexes WHERE schemaname = 'driftline' AND indexname = '$DRIFT_INDEX'" | grep -q 1 ||
     die "driftline.$DRIFT_INDEX is missing (driftline db migrate)"
 
@@ -408,16 +408,13 @@ run_drift() { # label run [what binary]
         "$(grep -o 'aggregate_ms=[0-9]*' "$WORK/drift.err" | head -1 | awk -F= '{printf "%.3f", $2 / 1000}')" >>"$RAW"
 }
 
-# The plain scan over driftline.claims (partitioned by customer since 0012: its GROUP BY appends 300 partitions'
-# scans) and, as `scan-flat`, the same scan over bench.claims_flat: one unpartitioned copy of the same rows in the
-# same nightly order with the same BRIN, the table a plain GROUP BY is fastest on. Drift is compared with both.
-run_scan() { # label run [table what]
-    local label=$1 run=$2 table=${3:-driftline.claims} what=${4:-scan} start end
+run_scan() { # label run
+    local label=$1 run=$2 start end
     start=$(now)
-    sql "SELECT count(*) FROM (SELECT customer_id, payer, cpt_group, count(*) FROM $table
+    sql "SELECT count(*) FROM (SELECT customer_id, payer, cpt_group, count(*) FROM driftline.claims
           WHERE decided_date BETWEEN '$DRIFT_FROM' AND '$DRIFT_AS_OF' GROUP BY 1, 2, 3) AS groups" >"$WORK/scan.out"
     end=$(now)
-    printf '%s\t%s\t%s\t%s\t\t0\t\n' "$what" "$label" "$run" "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')" >>"$RAW"
+    printf 'scan\t%s\t%s\t%s\t\t0\t\n' "$label" "$run" "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')" >>"$RAW"
 }
 
 # Loads ROWS generated claims over DAYS days of decisions (generated into BENCH_DRIFT_DATA/drift-<rows>-<days>
@@ -461,14 +458,6 @@ SQL
     fi
     [[ -z ${BENCH_DRIFT_AFTER_LOAD_SQL:-} ]] || sql "$BENCH_DRIFT_AFTER_LOAD_SQL" >/dev/null
     sql "VACUUM ANALYZE driftline.claims" >/dev/null
-    "${PSQL[@]}" >/dev/null <<'SQL'
-SET client_min_messages = warning;
-DROP TABLE IF EXISTS bench.claims_flat;
-CREATE TABLE bench.claims_flat AS
-    SELECT * FROM driftline.claims ORDER BY coalesce(decided_date, submitted_date), customer_id, claim_id;
-CREATE INDEX ON bench.claims_flat USING brin (decided_date);
-VACUUM ANALYZE bench.claims_flat;
-SQL
 }
 
 # Alternately, DRIFT_RUNS times each: the plain scan and `driftline drift` on what load_drift loaded.
@@ -478,11 +467,9 @@ measure_drift() { # label
     DRIFT_GROUPS[$label]=$(sql "SELECT count(DISTINCT (customer_id, payer, cpt_group)) FROM driftline.claims
                         WHERE decided_date BETWEEN '$DRIFT_FROM' AND '$DRIFT_AS_OF'")
     DRIFT_HEAP_MB[$label]=$(sql "SELECT round(pg_table_size('driftline.claims') / 1e6)")
-    run_scan "$label" 0 && sed -i '$d' "$RAW"  # warm-ups, not recorded
-    run_scan "$label" 0 bench.claims_flat scan-flat && sed -i '$d' "$RAW"
+    run_scan "$label" 0 && sed -i '$d' "$RAW"  # warm-up, not recorded
     for ((run = 1; run <= RUNS; run++)); do
         run_scan "$label" "$run"
-        run_scan "$label" "$run" bench.claims_flat scan-flat
         run_drift "$label" "$run"
         note "  $label run $run: scan $(raw scan "$label" 4 | tail -1)s, drift $(raw drift "$label" 4 | tail -1)s (aggregation $(raw drift-aggregate "$label" 4 | tail -1)s)"
         if [[ -n ${BENCH_DRIFT_BASELINE_BIN:-} ]]; then
@@ -643,11 +630,6 @@ sql "DROP SCHEMA bench CASCADE" >/dev/null
                 printf "    driftline drift %.2f s [%s] (its CPU %.2f s), peak RSS %.1f MiB; plain GROUP BY scan %.2f s [%s]; ratio %.2f (target ≤ 1.5: %s)\n",
                     d, dr, cpu, rss / 1024, s, sr, d / s, (d / s <= 1.5 ? "ok" : "OVER")
                 printf "    of which the aggregation (aggregate_ms in the log) %.2f s: %.2f x the scan\n", a, a / s
-            }'
-            awk -v d="$(raw drift "$label" 4 | median)" -v f="$(raw scan-flat "$label" 4 | median)" \
-                -v fr="$(raw scan-flat "$label" 4 | spread)" 'BEGIN {
-                printf "    the same scan over an unpartitioned copy (bench.claims_flat) %.2f s [%s]; drift %.2f x that (target ≤ 1.5: %s)\n",
-                    f, fr, d / f, (d / f <= 1.5 ? "ok" : "OVER")
             }'
             [[ -z ${BENCH_DRIFT_BASELINE_BIN:-} ]] ||
                 awk -v b="$(raw baseline "$label" 4 | median)" -v br="$(raw baseline "$label" 4 | spread)" \

@@ -28,11 +28,6 @@ declare -A except=(
     # first (… + rows_stale, which every row a binary of either version writes satisfies); the reason is in
     # the file too.
     [0011_upload_stale.sql]=ban-drop-constraint
-    # 0012: the claims table is moved into a partitioned one in one transaction: the old one is renamed (with
-    # its key and index, whose names are per schema) and dropped once its rows are in the new one, which takes
-    # the name in the same transaction; the new table's key and indexes are built while it is empty. The
-    # reasons are in the file too; it holds the old table's lock for the copy (README, Migrations).
-    [0012_claims_partitions.sql]=renaming-table,renaming-object,constraint-missing-not-valid,adding-serial-primary-key-field,require-concurrent-index-creation,ban-drop-table
 )
 
 status=0

@@ -111,47 +111,6 @@ struct TenantIsolationTests {
         #expect(refused.status != 0)
     }
 
-    /// Claims are partitioned by customer (0012): each customer's rows are in its own partition, which the
-    /// customer's first upload created, under the same forced policies as `claims`; the load's COPY wrote
-    /// the partition itself; nothing is left in another customer's.
-    @Test func eachCustomersClaimsAreInAPartitionOfItsOwnUnderTheTenantPolicies() throws {
-        let database = try TestDatabase()
-        try Self.loadTwoCustomers(database)
-        for customer in [Self.alpha, Self.beta] {
-            let partition = try #require(
-                try database.scalar("SELECT driftline.claims_partition($1)::text", [customer]),
-                "no partition for \(customer)"
-            )
-            #expect(try database.int("SELECT count(*) FROM ONLY \(partition)") == 40)
-            #expect(try database.int("SELECT count(*) FROM ONLY \(partition) WHERE customer_id <> $1", [customer]) == 0)
-            #expect(
-                try database.scalar(
-                    "SELECT (relrowsecurity AND relforcerowsecurity)::text FROM pg_class WHERE oid = $1::regclass",
-                    [partition]
-                ) == "true"
-            )
-            #expect(
-                try database.scalar(
-                    "SELECT string_agg(polname, ',' ORDER BY polname) FROM pg_policy WHERE polrelid = $1::regclass",
-                    [partition]
-                ) == "reader_isolation,reader_only_granted,tenant_isolation"
-            )
-        }
-        #expect(
-            try database.int("SELECT count(*) FROM pg_inherits WHERE inhparent = 'driftline.claims'::regclass") == 2
-        )
-        // A customer created by hand gets its partition too (the trigger on customers), once.
-        let connection = try database.connect()
-        try connection.execute(
-            "INSERT INTO driftline.customers (customer_id) VALUES ('gamma-group') ON CONFLICT DO NOTHING",
-            operation: "test: customer"
-        )
-        #expect(try database.scalar("SELECT driftline.claims_partition('gamma-group') IS NOT NULL") == "t")
-        #expect(
-            try database.int("SELECT count(*) FROM pg_inherits WHERE inhparent = 'driftline.claims'::regclass") == 3
-        )
-    }
-
     @Test func writesForAnotherCustomerWithATenantSetFailWith42501() throws {
         let database = try TestDatabase()
         try Self.loadTwoCustomers(database)

@@ -307,15 +307,12 @@ package struct UploadLoader {
         let encoder = ClaimEncoder(groups: groups, payers: rules?.payers ?? .empty)
         do {
             // COPY FROM is refused under RLS: the one statement that writes claims as driftline_bulk. Every
-            // row carries file.customerID (the tenant guard rejects any other customer_id). Straight into the
-            // customer's partition (0012), so the server does not route each row; `driftline.claims` when the
-            // customer has none (the COPY then fails on the first row, as any insert of an unknown customer).
-            let target = try Self.claimsPartition(of: file.customerID, on: connection)
+            // row carries file.customerID (the tenant guard rejects any other customer_id).
             let started = ContinuousClock.now
             defer { outcome.phases.append(("pass", Int((ContinuousClock.now - started) / .milliseconds(1)))) }
             outcome.rowsLoaded = try connection.asBulkLoader {
                 try connection.copyBinary(
-                    into: target,
+                    into: "driftline.claims",
                     columns: Self.directColumns,
                     operation: "COPY into claims"
                 ) { writer in
@@ -424,19 +421,6 @@ package struct UploadLoader {
         }
         try finishUpload(outcome, on: connection)
         return outcome
-    }
-
-    /// The customer's partition of `driftline.claims` (schema-qualified), or `driftline.claims` itself.
-    static func claimsPartition(of customerID: String, on connection: PGConnection) throws -> String {
-        try connection.query(
-            """
-            SELECT format('%I.%I', n.nspname, c.relname)
-              FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-             WHERE c.oid = driftline.claims_partition($1)
-            """,
-            [customerID],
-            operation: "find the customer's claims partition"
-        ).scalar ?? "driftline.claims"
     }
 
     /// Deletes from `upload_merge` the rows that repeat the claim id of an earlier valid line (COPYed
