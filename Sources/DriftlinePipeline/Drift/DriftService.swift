@@ -8,27 +8,35 @@ import Logging
 /// `driftline drift`. Blocking: call it on a thread of its own (``DedicatedThread``).
 ///
 /// Idempotent and safe to run concurrently: events go in with `ON CONFLICT DO NOTHING` on their unique key,
-/// one short transaction per customer, locking the customer row and then the events in ascending key order;
+/// one short transaction for all customers, locking each customer row and then its events, customers and events in
+/// ascending key order;
 /// deadlocks and serialization failures are retried with ``RetryPolicy``. Logs counts only (no triple: the
 /// log does not say which payer drifted for whom, the events table does).
 package struct DriftService {
     package var settings: DriftSettings
     package var logger: Logger
     package var retry: RetryPolicy
-
     /// Customers aggregated by one statement: one round trip for many, while one batch's rows (every triple's
     /// decision days) stay a bounded share of the whole, and the batches are enough to share out.
-    static let customersPerStatement = 32
-
+    package var customersPerStatement: Int
     /// Connections aggregating at once. Each customer's statements run on one backend, one after the other; a
     /// plain scan of the windows gets parallel workers, and two connections are how the per-customer
     /// statements use a second core (README, Payer drift).
-    static let aggregationConnections = 2
+    package var aggregationConnections: Int
 
-    package init(settings: DriftSettings, logger: Logger, retry: RetryPolicy = .default) {
+    package init(
+        settings: DriftSettings,
+        logger: Logger,
+        retry: RetryPolicy = .default,
+        customersPerStatement: Int = 32,
+        aggregationConnections: Int = 2
+    ) {
+        precondition(customersPerStatement > 0 && aggregationConnections > 0)
         self.settings = settings
         self.logger = logger
         self.retry = retry
+        self.customersPerStatement = customersPerStatement
+        self.aggregationConnections = aggregationConnections
     }
 
     /// Every triple's aggregates, one statement per batch of customers: the database function sets each
@@ -40,12 +48,12 @@ package struct DriftService {
         windows: DriftWindows,
         connections: ConnectionProvider
     ) throws -> [DriftAggregate] {
-        let batches = stride(from: 0, to: customers.count, by: Self.customersPerStatement).map {
-            Array(customers[$0..<min($0 + Self.customersPerStatement, customers.count)])
+        let batches = stride(from: 0, to: customers.count, by: customersPerStatement).map {
+            Array(customers[$0..<min($0 + customersPerStatement, customers.count)])
         }
         let shared = AggregationLanes(
             batches: batches.count,
-            providers: [connections] + connections.siblings(max(0, min(Self.aggregationConnections, batches.count) - 1))
+            providers: [connections] + connections.siblings(max(0, min(aggregationConnections, batches.count) - 1))
         )
         DispatchQueue.concurrentPerform(iterations: shared.providers.count) { lane in
             while let index = shared.nextBatch() {
@@ -113,20 +121,15 @@ package struct DriftService {
         let aggregates = try aggregate(customers, windows: windows, connections: connections)
         let aggregated = Date()
         let detection = DriftDetector(settings: settings).detect(aggregates, windows: windows)
+        let detected = Date()
         let found = detection.events.map { DriftEventRecord($0, runID: runID) }
-        var records: [DriftEventRecord] = []
-        var inserted = 0
-        // One short transaction per customer, customers in ascending order.
-        for customer in Dictionary(grouping: found, by: \.customerID).sorted(by: { $0.key < $1.key }) {
-            let result = try retry.runBlocking(logger: logger, operation: "insert drift events") { _ in
-                let connection = try connections.connection()
-                return try connection.withTenant(customer.key) {
-                    try DriftStore.insert(customer.value, customerID: customer.key, on: connection)
-                }
-            }
-            inserted += result.inserted
-            records += result.stored
+        // Every customer's events in one short transaction (DriftStore.insert: customers in ascending order).
+        let (inserted, records) = try retry.runBlocking(logger: logger, operation: "insert drift events") { _ in
+            guard let first = found.map(\.customerID).min() else { return (0, [DriftEventRecord]()) }
+            let connection = try connections.connection()
+            return try connection.withTenant(first) { try DriftStore.insert(found, on: connection) }
         }
+        let stored = Date()
         let outcome = Outcome(
             windows: windows,
             triples: aggregates.count,
@@ -143,6 +146,8 @@ package struct DriftService {
                 "tests.below_min_effect": .safe(detection.belowMinimumEffect),
                 "events.found": .safe(records.count), "events.inserted": .safe(inserted),
                 "aggregate_ms": .safe(Int(aggregated.timeIntervalSince(started) * 1000)),
+                "detect_ms": .safe(Int(detected.timeIntervalSince(aggregated) * 1000)),
+                "store_ms": .safe(Int(stored.timeIntervalSince(detected) * 1000)),
                 "duration_ms": .safe(Int(Date().timeIntervalSince(started) * 1000)),
             ]
         )

@@ -100,65 +100,33 @@ package enum DriftStore {
         return DecisionTimeHistogram(bins)
     }
 
-    /// Inserts one customer's events unless stored already; returns the rows inserted and the stored rows of
-    /// every event given (the ones stored before keep their run id, values and `created_at`).
+    /// Inserts the events not stored already, every customer's in one statement; returns the rows inserted and
+    /// the stored rows of every event given, in key order (the ones stored before keep their run id, values
+    /// and `created_at`).
     ///
-    /// Call it inside a transaction. Locks in the documented order: the customer row first (`FOR KEY SHARE`,
-    /// the lock the foreign key takes anyway), then the events in ascending key order (`ORDER BY` the unique
-    /// key, so two processes inserting the same events wait for each other on the first one instead of
-    /// deadlocking). `ON CONFLICT DO NOTHING`: an event already stored stays as it is.
+    /// One call of `driftline.drift_events_store` (migration 0012): for each customer in ascending order it sets
+    /// the transaction's tenant to that customer, locks the customer row (`FOR KEY SHARE`, the lock the foreign
+    /// key takes anyway), then inserts the customer's events in ascending key order with `ON CONFLICT DO
+    /// NOTHING`. That is the documented lock order (customer → drift event, by ascending key) as one global
+    /// order, so two processes inserting the same events wait for each other on the first one instead of
+    /// deadlocking.
     ///
-    /// - Precondition: every record belongs to `customerID`.
+    /// Call it inside a transaction that may take the pipeline's role (``PGConnection/withTenant(_:_:)``): the
+    /// function changes the tenant of that transaction, customer after customer, and leaves the last one set.
     @discardableResult
     package static func insert(
         _ records: [DriftEventRecord],
-        customerID: String,
         on connection: PGConnection
     ) throws -> (inserted: Int, stored: [DriftEventRecord]) {
-        precondition(records.allSatisfy { $0.customerID == customerID }, "one customer per insert")
         guard !records.isEmpty else { return (0, []) }
-        try connection.query(
-            "SELECT 1 FROM driftline.customers WHERE customer_id = $1 FOR KEY SHARE",
-            [customerID],
-            operation: "lock customer for drift events"
-        )
         let json = String(decoding: try JSONEncoder().encode(records), as: UTF8.self)
         let result = try connection.query(
-            """
-            INSERT INTO driftline.drift_events (
-                customer_id, payer, cpt_group, drift_type, method, baseline_start, baseline_end, current_start,
-                current_end, baseline_n, current_n, baseline_value, current_value, abs_change, rel_change, ci_low,
-                ci_high, statistic, p_value, q_value, severity, direction, run_id)
-            SELECT customer_id, payer, cpt_group, drift_type, method, baseline_start, baseline_end, current_start,
-                   current_end, baseline_n, current_n, baseline_value, current_value, abs_change, rel_change, ci_low,
-                   ci_high, statistic, p_value, q_value, severity, direction, run_id
-              FROM jsonb_to_recordset($1::jsonb) AS e(
-                   customer_id text, payer text, cpt_group text, drift_type text, method text, baseline_start date,
-                   baseline_end date, current_start date, current_end date, baseline_n bigint, current_n bigint,
-                   baseline_value double precision, current_value double precision, abs_change double precision,
-                   rel_change double precision, ci_low double precision, ci_high double precision,
-                   statistic double precision, p_value double precision, q_value double precision, severity text,
-                   direction text, run_id bigint)
-             ORDER BY customer_id COLLATE "C", payer COLLATE "C", cpt_group COLLATE "C", drift_type COLLATE "C",
-                      current_end
-            ON CONFLICT ON CONSTRAINT drift_events_key DO NOTHING
-            """,
+            "SELECT inserted, \(columns) FROM driftline.drift_events_store($1::jsonb)",
             [json],
             operation: "insert drift events"
         )
-        let stored = try connection.query(
-            """
-            SELECT \(columns)
-              FROM driftline.drift_events
-             WHERE customer_id = $1
-               AND (payer, cpt_group, drift_type, current_end) IN (
-                   SELECT payer, cpt_group, drift_type, current_end
-                     FROM jsonb_to_recordset($2::jsonb) AS e(payer text, cpt_group text, drift_type text, current_end date))
-            """,
-            [customerID, json],
-            operation: "read back drift events"
-        )
-        return (result.affected, stored.rows.map(record).sorted { $0.key < $1.key })
+        let inserted = result.rows.count { $0[0] == "t" }
+        return (inserted, result.rows.map { record(Array($0.dropFirst())) }.sorted { $0.key < $1.key })
     }
 
     /// The columns ``record(_:)`` reads, in its order.

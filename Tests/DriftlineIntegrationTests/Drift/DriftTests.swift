@@ -1,7 +1,9 @@
 import DriftlineCore
+import DriftlinePipeline
 import DriftlinePostgres
 import DriftlineTestSupport
 import Foundation
+import Logging
 import Testing
 
 /// The drift stage and `driftline drift` on generated claims with planted drift (``DriftFixture``): ground
@@ -121,6 +123,36 @@ struct DriftTests {
         #expect(Set(expected.keys.map(\.customerID)).count >= 3, "several customers: the tenant changed in between")
         #expect(stored.count == expected.count, "one aggregate per triple")
         #expect(Dictionary(stored.map { ($0.triple, $0) }, uniquingKeysWith: { first, _ in first }) == expected)
+    }
+
+    /// The stage shares batches of customers out to two connections (a second core for the per-customer
+    /// statements): one customer per batch and two connections find what one statement on one connection finds.
+    @Test func batchesSharedOutToTwoConnectionsFindWhatOneConnectionFinds() throws {
+        let fixture = try DriftFixture.get()
+        let asOf = CivilDate.parse(DriftFixture.asOf)!
+        func evaluate(perStatement: Int, connections: Int) throws -> DriftService.Outcome {
+            let service = DriftService(
+                settings: DriftSettings(),
+                logger: Logger(label: "test.drift-lanes"),
+                customersPerStatement: perStatement,
+                aggregationConnections: connections
+            )
+            return try service.evaluate(
+                asOf: asOf,
+                customerID: nil,
+                runID: nil,
+                connections: ConnectionProvider(url: fixture.database.url)
+            )
+        }
+        let one = try evaluate(perStatement: 32, connections: 1)
+        let shared = try evaluate(perStatement: 1, connections: 2)
+        #expect(try UploadTotals.customers(on: fixture.database.connect()).count >= 3, "more batches than connections")
+        #expect(one.triples > 0)
+        #expect(shared.triples == one.triples)
+        #expect(Set(shared.detection.events) == Set(one.detection.events))
+        #expect(shared.detection.testsRun == one.detection.testsRun)
+        #expect(shared.records == one.records)
+        #expect(Set(one.records.map(\.key)) == Set(fixture.stageEvents.map(\.key)), "what the stage found")
     }
 
     @Test func rerunAndBackfillCreateNoDuplicatesAndChangeNoStoredEvent() throws {
