@@ -43,7 +43,12 @@ package enum AlertStore {
         }
         // One customer at a time with its tenant set (row-level security): every query below sees that
         // customer's drift events, alerts, silences and feedback only. A customer with nothing new is a no-op.
-        let customers = try customer.map { [$0] } ?? UploadTotals.customers(on: connection)
+        // Only those with a drift event not evaluated yet or an alert left to resolve (one probe for all).
+        let customers = try connection.tenants(
+            among: customer.map { [$0] } ?? UploadTotals.customers(on: connection),
+            probe: "SELECT * FROM driftline.alert_work_customers($1::text[])",
+            operation: "find customers with alert work"
+        )
         let evaluator = AlertEvaluator(book: book)
         for customerID in customers {
             try connection.withTenant(customerID) {
@@ -130,7 +135,7 @@ package enum AlertStore {
                     [
                         String(eventID), decision.ruleID, customerID, payer, group, type.rawValue, severity.rawValue,
                         direction.rawValue, row[10], decision.status.rawValue, decision.reason?.rawValue,
-                        arrayLiteral(decision.channels), decision.silenceID.map(String.init),
+                        textArrayLiteral(decision.channels), decision.silenceID.map(String.init),
                         decision.feedbackID.map(String.init), runID.map(String.init),
                     ],
                     operation: "insert alert event"
@@ -246,7 +251,7 @@ package enum AlertStore {
             INSERT INTO driftline.outbox (message_id, endpoint, customer_id, event_type, alert_ids, body)
             VALUES ($1, $2, $3, $4, $5::bigint[], $6)
             """,
-            [id, endpoint, customerID, type, arrayLiteral(alertIDs.map(String.init)), payload.encoded()],
+            [id, endpoint, customerID, type, textArrayLiteral(alertIDs.map(String.init)), payload.encoded()],
             operation: "insert outbox message"
         )
     }
@@ -347,15 +352,6 @@ package enum AlertStore {
             qValue: number(20)
         )
     }
-}
-
-/// A PostgreSQL text array literal of identifiers from configuration (endpoint names) or numbers.
-func arrayLiteral(_ items: [String]) -> String {
-    "{"
-        + items.map {
-            "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
-        }
-        .joined(separator: ",") + "}"
 }
 
 /// An alert store failure that is not PostgreSQL's: fixed text, no row values.

@@ -70,6 +70,25 @@ extension PGConnection {
         try tenants(only).map { customer in try withTenant(customer) { try body(customer) } }
     }
 
+    /// Those of `customers` a probe names, in the order given: `statement` selects customer ids from a
+    /// function that sets each customer's tenant in turn (migration 0013), with `$1` the customers as `text[]`
+    /// and `arguments` from `$2`. One round trip, so a stage visits only the customers it has work for instead
+    /// of opening a tenant transaction for each.
+    package func tenants(
+        among customers: [String],
+        probe statement: String,
+        arguments: [String?] = [],
+        operation: String
+    ) throws -> [String] {
+        guard let first = customers.first else { return [] }
+        let named = try withTenant(first) {
+            try query(statement, [textArrayLiteral(customers)] + arguments, operation: operation).rows.compactMap {
+                $0[0]
+            }
+        }
+        return customers.filter(Set(named).contains)
+    }
+
     /// The first customer (``tenants(_:)``) for which `body`, run under that customer's tenant, finds
     /// something: to look up one row by its id (an upload, a silence, an alert) under RLS.
     package func firstTenant<T>(

@@ -34,7 +34,8 @@ package enum DriftStore {
         let rows = try connection.query(
             "SELECT * FROM driftline.drift_window_aggregates($1::text[], $2::date, $3::date, $4::date, $5::boolean)",
             [
-                textArray(customers), CivilDate.format(windows.baselineStart), CivilDate.format(windows.currentStart),
+                textArrayLiteral(customers), CivilDate.format(windows.baselineStart),
+                CivilDate.format(windows.currentStart),
                 CivilDate.format(windows.currentEnd),
                 // false only under UnscopedQueryTestHook (tests): each statement then has no customer filter.
                 UnscopedQueryTestHook.dropsCustomerFilters ? "false" : "true",
@@ -56,15 +57,6 @@ package enum DriftStore {
             byTriple[triple] = aggregate
         }
         return Array(byTriple.values)
-    }
-
-    /// A `text[]` literal of `values`, each element double-quoted (backslashes and quotes escaped).
-    private static func textArray(_ values: [String]) -> String {
-        let elements = values.map { value in
-            "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-                + "\""
-        }
-        return "{" + elements.joined(separator: ",") + "}"
     }
 
     /// The histogram of an integer array in PostgreSQL's text form (`{12,14,-2,12}`), negative values left out.

@@ -677,7 +677,7 @@ package struct UploadLoader {
                 String(outcome.rowsRejected), String(outcome.rowsWarned), outcome.status.rawValue,
                 outcome.error.map { $0.kind.rawValue }, outcome.error?.line.map(String.init),
                 outcome.error.map { StoredText.message($0.message.description) },
-                Self.textArray(outcome.unknownColumns.map(String.init)),
+                textArrayLiteral(outcome.unknownColumns.map(String.init)),
                 String(outcome.rowsStale),
             ],
             operation: "record upload counts"
@@ -692,15 +692,5 @@ package struct UploadLoader {
                 operation: "record rule counts"
             )
         }
-    }
-
-    /// A PostgreSQL text[] literal (header names only: configuration-like, not row values).
-    static func textArray(_ values: [String]) -> String {
-        "{"
-            + values.map {
-                "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-                    + "\""
-            }
-            .joined(separator: ",") + "}"
     }
 }

@@ -49,7 +49,16 @@ package enum RunReportStore {
             error: record.error,
             stages: stages
         )
-        let customers = try customer.map { [$0] } ?? UploadTotals.customers(on: connection)
+        let everyone = try customer.map { [$0] } ?? UploadTotals.customers(on: connection)
+        // Only customers with a part in the report (uploads, drift or alerts of the run or its as-of date, or
+        // a silence of their own), found by one probe; silences for every customer are read under the first.
+        var customers = try connection.tenants(
+            among: everyone,
+            probe: "SELECT * FROM driftline.report_customers($1::text[], $2::bigint, $3::date)",
+            arguments: [String(runID), record.asOf],
+            operation: "find customers in the run report"
+        )
+        if let first = everyone.first, customers.first != first { customers.insert(first, at: 0) }
         let hasDrift = try tableExists("driftline.drift_events", on: connection)
         let hasAlerts = try tableExists("driftline.alert_events", on: connection)
         var uploads: [RunReport.CustomerUploads] = []

@@ -20,23 +20,24 @@ package struct UploadTotals: Sendable, Equatable {
         ).rows.compactMap { $0[0] }
     }
 
-    /// The uploads of run `runID`, every customer's, each customer's read with its tenant set.
+    /// The uploads of run `runID`, every customer's, each customer's read with its tenant set: one call of
+    /// `driftline.run_upload_totals` (migration 0013), which sets each customer's tenant in turn and returns
+    /// the sums of those with uploads in the run.
     package static func forRun(_ runID: Int64, on connection: PGConnection) throws -> UploadTotals {
         var totals = UploadTotals()
-        for customer in try customers(on: connection) {
-            let row = try connection.withTenant(customer) {
-                // No customer filter: the policy keeps the rows to the tenant set for this transaction.
-                try connection.query(
-                    """
-                    SELECT count(*) FILTER (WHERE status = 'loaded'), count(*) FILTER (WHERE status = 'rejected'),
-                           coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0),
-                           coalesce(sum(rows_rejected), 0), coalesce(sum(size_bytes), 0), coalesce(sum(rows_stale), 0)
-                      FROM driftline.uploads WHERE run_id = $1
-                    """,
-                    [String(runID)],
-                    operation: "sum up run"
-                ).first ?? []
-            }
+        let customers = try customers(on: connection)
+        guard let first = customers.first else { return totals }
+        let rows = try connection.withTenant(first) {
+            try connection.query(
+                """
+                SELECT files_loaded, files_rejected, rows_read, rows_loaded, rows_rejected, size_bytes, rows_stale
+                  FROM driftline.run_upload_totals($1::text[], $2::bigint)
+                """,
+                [textArrayLiteral(customers), String(runID)],
+                operation: "sum up run"
+            ).rows
+        }
+        for row in rows {
             let values = row.map { $0.flatMap { Int64($0) } ?? 0 }
             guard values.count == 7 else { continue }
             totals.filesLoaded += values[0]
