@@ -517,6 +517,8 @@ sql "DROP SCHEMA bench CASCADE" >/dev/null
 {
     echo "Driftline benchmark — $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet 2>/dev/null || echo '+dirty')"
     echo "$(nproc) CPUs, $(sql 'SHOW server_version'), median of $RUNS runs (range in brackets); MB = 10^6 bytes"
+    # The stages' cost beside the load grows with the customers a database serves (README, Performance).
+    echo "the database serves $(sql 'SELECT count(*) FROM driftline.customers') customers (driftline.customers)"
     echo
     echo "Load: psql \\copy (CSV -> table) vs driftline run (parse, validate with rules/, staging COPY, merge)"
     printf '%-9s %8s | %9s %12s | %9s %12s %8s | %7s %9s | %12s %7s | %8s\n' \
