@@ -18,17 +18,19 @@
 #      set and a 1,000-rule set (25 payers x 150 CPT codes, each row in scope of 10 rules), alternately,
 #      BENCH_VALIDATE_RUNS times each. Reported as the fastest run (the one least disturbed by neighbours on
 #      a shared machine) and the median.
-#   3. Load cost of the drift index (issue 11): with BENCH_INDEX_AB=1, every load run of step 1 is followed by one
-#      more driftline run with BENCH_DRIFT_INDEX (claims_decided_brin) dropped (re-created, untimed, afterwards
+#   3. Load cost of the drift indexes (issue 11): with BENCH_INDEX_AB=1, every load run of step 1 is followed by one
+#      more driftline run with BENCH_DRIFT_INDEX (claims_decided_brin claims_upload_idx) dropped (re-created, untimed, afterwards
 #      with BENCH_DRIFT_INDEX_SQL): with vs without.
 #   4. Drift (issue 11): for each row count in BENCH_DRIFT_ROWS, that many claims (`samples generate --drift`,
 #      BENCH_DRIFT_CUSTOMERS customers, Pareto-sized, 560 days of decisions: service dates span ~2 years) are
 #      loaded through `driftline run`; with BENCH_DRIFT_LAYOUT=nightly (the default) the table is then rewritten
 #      in the order two years of nightly uploads leave it (by arrival night, each night's customers one after
 #      the other; `upload` keeps the order of one history file per customer); vacuumed (the nightly
-#      autovacuum's job: visibility, BRIN ranges). Then, alternately, BENCH_RUNS times each: `driftline drift
-#      --as-of` (aggregate, detect, insert; the events table emptied before each run) and one plain
-#      `SELECT customer_id, payer, cpt_group, count(*) … GROUP BY 1, 2, 3` over the same windows' rows.
+#      autovacuum's job: visibility, BRIN ranges); one untimed `driftline drift` summarizes the history
+#      (decision_days). Then, alternately, BENCH_RUNS times each: one plain `SELECT customer_id, payer,
+#      cpt_group, count(*) … GROUP BY 1, 2, 3` over the windows' rows, and `driftline drift --as-of` (refresh the
+#      summary, aggregate, detect, insert; the events table emptied before each run) after one night's changes
+#      (untimed: the claims decided on the as-of date updated by a new upload per customer, in SQL).
 #   5. Memory (issue 14): peak RSS from `/usr/bin/time -v` ("Maximum resident set size", the same getrusage
 #      figure as the load runs' %M) of `driftline run` (the largest of the step-1 runs) and of one
 #      `driftline validate` with rules/ at each BENCH_ROWS size, beside the start-up alone (`driftline --help`,
@@ -249,12 +251,16 @@ validate_runs() { # file rows
     done
 }
 
-# The drift index as 0004_drift.sql creates it (step 3 drops and re-creates it).
-DRIFT_INDEX=${BENCH_DRIFT_INDEX:-claims_decided_brin}
+# The drift design's indexes on claims as 0004_drift.sql (the BRIN the run report's weekly charts read) and
+# 0015_claims_upload_index.sql (the drift summary's refresh) create them; step 3 drops and re-creates them.
+DRIFT_INDEXES=${BENCH_DRIFT_INDEX:-"claims_decided_brin claims_upload_idx"}
 DRIFT_INDEX_SQL=${BENCH_DRIFT_INDEX_SQL:-"CREATE INDEX claims_decided_brin ON driftline.claims USING brin (decided_date)
-    WITH (pages_per_range = 32, autosummarize = on)"}
-sql "SELECT 1 FROM pg_indexes WHERE schemaname = 'driftline' AND indexname = '$DRIFT_INDEX'" | grep -q 1 ||
-    die "driftline.$DRIFT_INDEX is missing (driftline db migrate)"
+    WITH (pages_per_range = 32, autosummarize = on); CREATE INDEX claims_upload_idx ON driftline.claims (upload_id)"}
+for index in $DRIFT_INDEXES; do
+    sql "SELECT 1 FROM pg_indexes WHERE schemaname = 'driftline' AND indexname = '$index'" | grep -q 1 ||
+        die "driftline.$index is missing (driftline db migrate)"
+done
+DRIFT_INDEX=${DRIFT_INDEXES// /+}
 
 declare -A SIZE
 validated=
@@ -271,7 +277,7 @@ for rows in $ROWS_LIST; do
         note "  run $run: psql $(raw psql "$rows" 4 | tail -1)s, driftline $(raw driftline "$rows" 4 | tail -1)s"
         if [[ $INDEX_AB == 1 ]]; then
             reset_claims
-            sql "DROP INDEX driftline.$DRIFT_INDEX" >/dev/null
+            for index in $DRIFT_INDEXES; do sql "DROP INDEX driftline.$index" >/dev/null; done
             run_driftline "$file" "$rows" "$run" driftline-noindex
             reset_claims
             sql "$DRIFT_INDEX_SQL" >/dev/null
@@ -458,6 +464,37 @@ SQL
     fi
     [[ -z ${BENCH_DRIFT_AFTER_LOAD_SQL:-} ]] || sql "$BENCH_DRIFT_AFTER_LOAD_SQL" >/dev/null
     sql "VACUUM ANALYZE driftline.claims" >/dev/null
+    # The history's summary (decision_days, migration 0014): the first drift run after the load builds it from
+    # every upload; untimed, reported beside the load. Every timed run then finds one night to add (below).
+    start=$(now)
+    (cd "$WS" && "$BIN" drift --as-of "$DRIFT_AS_OF" >/dev/null 2>"$WORK/drift.err") ||
+        { tail -20 "$WORK/drift.err" >&2; die "building the drift summary failed"; }
+    end=$(now)
+    DRIFT_BUILD_S=$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.1f", b-a}')
+    sql "VACUUM ANALYZE driftline.decision_days" >/dev/null
+    note "drift: history summarized in ${DRIFT_BUILD_S}s ($(sql "SELECT count(*) FROM driftline.decision_days") rows)"
+}
+
+# One night's changes for the next drift run to summarize: the claims decided on the as-of date come again, as
+# an update-heavy night brings them (the merge's UPDATE, here done in SQL, untimed), each customer's in a new
+# upload: the refresh adds them and subtracts the versions they replace (the retraction trigger fires for
+# each, a decided claim replaced). The same values: the drift found stays the same.
+restamp_night() {
+    "${PSQL[@]}" -v day="$DRIFT_AS_OF" >/dev/null <<'SQL'
+SET client_min_messages = warning;
+BEGIN;
+CREATE TEMP TABLE night ON COMMIT DROP AS
+    SELECT DISTINCT customer_id FROM driftline.claims WHERE decided_date = :'day';
+CREATE TEMP TABLE night_uploads ON COMMIT DROP AS
+    WITH u AS (
+        INSERT INTO driftline.uploads (customer_id, file_name, sha256, size_bytes, status)
+        SELECT customer_id, 'bench-night.csv', encode(sha256((customer_id || clock_timestamp())::bytea), 'hex'), 0, 'loaded'
+          FROM night RETURNING upload_id, customer_id)
+    SELECT * FROM u;
+UPDATE driftline.claims AS c SET upload_id = n.upload_id, updated_at = now()
+  FROM night_uploads AS n WHERE c.customer_id = n.customer_id AND c.decided_date = :'day';
+COMMIT;
+SQL
 }
 
 # Alternately, DRIFT_RUNS times each: the plain scan and `driftline drift` on what load_drift loaded.
@@ -467,9 +504,12 @@ measure_drift() { # label
     DRIFT_GROUPS[$label]=$(sql "SELECT count(DISTINCT (customer_id, payer, cpt_group)) FROM driftline.claims
                         WHERE decided_date BETWEEN '$DRIFT_FROM' AND '$DRIFT_AS_OF'")
     DRIFT_HEAP_MB[$label]=$(sql "SELECT round(pg_table_size('driftline.claims') / 1e6)")
+    DRIFT_NIGHT_ROWS[$label]=$(sql "SELECT count(*) FROM driftline.claims WHERE decided_date = '$DRIFT_AS_OF'")
+    DRIFT_SUMMARY_ROWS[$label]=$(sql "SELECT count(*) FROM driftline.decision_days")
     run_scan "$label" 0 && sed -i '$d' "$RAW"  # warm-up, not recorded
     for ((run = 1; run <= RUNS; run++)); do
         run_scan "$label" "$run"
+        restamp_night
         run_drift "$label" "$run"
         note "  $label run $run: scan $(raw scan "$label" 4 | tail -1)s, drift $(raw drift "$label" 4 | tail -1)s (aggregation $(raw drift-aggregate "$label" 4 | tail -1)s)"
         if [[ -n ${BENCH_DRIFT_BASELINE_BIN:-} ]]; then
@@ -481,7 +521,7 @@ measure_drift() { # label
     sql "TRUNCATE driftline.drift_events" >/dev/null
 }
 
-declare -A DRIFT_WINDOW_ROWS DRIFT_GROUPS DRIFT_HEAP_MB DRIFT_SUMMARY DRIFT_LOADED
+declare -A DRIFT_WINDOW_ROWS DRIFT_GROUPS DRIFT_HEAP_MB DRIFT_SUMMARY DRIFT_LOADED DRIFT_BUILT DRIFT_NIGHT_ROWS DRIFT_SUMMARY_ROWS
 DRIFT_LABELS=()
 if [[ -n $DRIFT_ROWS_LIST || -n $DRIFT_HISTORY_ROWS ]]; then
     DRIFT_AS_OF=2026-11-20  # the generator's as-of is the day after: its drift windows are the stage's
@@ -489,6 +529,7 @@ if [[ -n $DRIFT_ROWS_LIST || -n $DRIFT_HISTORY_ROWS ]]; then
     for rows in $DRIFT_ROWS_LIST; do
         load_drift "$rows" 560
         DRIFT_LOADED[$rows-560]=$DRIFT_LOAD_S
+        DRIFT_BUILT[$rows-560]=$DRIFT_BUILD_S
         DRIFT_LABELS+=("$rows-560")
         measure_drift "$rows-560"
     done
@@ -498,11 +539,13 @@ if [[ -n $DRIFT_ROWS_LIST || -n $DRIFT_HISTORY_ROWS ]]; then
         half=$((DRIFT_HISTORY_ROWS / 2))
         load_drift "$half" 280
         DRIFT_LOADED[$half-280]=$DRIFT_LOAD_S
+        DRIFT_BUILT[$half-280]=$DRIFT_BUILD_S
         DRIFT_LABELS+=("$half-280")
         measure_drift "$half-280"
         if [[ " $DRIFT_ROWS_LIST " != *" $DRIFT_HISTORY_ROWS "* ]]; then
             load_drift "$DRIFT_HISTORY_ROWS" 560
             DRIFT_LOADED[$DRIFT_HISTORY_ROWS-560]=$DRIFT_LOAD_S
+        DRIFT_BUILT[$DRIFT_HISTORY_ROWS-560]=$DRIFT_BUILD_S
             DRIFT_LABELS+=("$DRIFT_HISTORY_ROWS-560")
             measure_drift "$DRIFT_HISTORY_ROWS-560"
         fi
@@ -625,6 +668,7 @@ sql "DROP SCHEMA bench CASCADE" >/dev/null
         echo "Drift: $DRIFT_CUSTOMERS customers, windows $DRIFT_FROM … $DRIFT_AS_OF, claims table in $DRIFT_LAYOUT order; median of $RUNS runs"
         for label in "${DRIFT_LABELS[@]}"; do
             echo "  ${label%-*} claims over ${label#*-} days (loaded in ${DRIFT_LOADED[$label]}s, table ${DRIFT_HEAP_MB[$label]} MB): ${DRIFT_WINDOW_ROWS[$label]} decided claims in the windows, ${DRIFT_GROUPS[$label]} customer × payer × group"
+            echo "    summary: ${DRIFT_SUMMARY_ROWS[$label]} decision_days rows, built from the history in ${DRIFT_BUILT[$label]}s (untimed); each timed run first adds one night: the ${DRIFT_NIGHT_ROWS[$label]} claims decided on $DRIFT_AS_OF, updated in new uploads"
             awk -v d="$(raw drift "$label" 4 | median)" -v s="$(raw scan "$label" 4 | median)" \
                 -v dr="$(raw drift "$label" 4 | spread)" -v sr="$(raw scan "$label" 4 | spread)" \
                 -v cpu="$(raw drift "$label" 7 | median)" \

@@ -101,8 +101,12 @@ struct UnscopedStageQueryTests {
         let found = Set(outcome.records.map { [$0.customerID, $0.payer] })
         #expect(found == [[Self.alpha, "AETNA"], [Self.beta, "CIGNA"]], "\(found)")
 
-        // Control: with RLS off on claims, the same unscoped stage sees both customers under each tenant.
-        try connection.execute("ALTER TABLE driftline.claims DISABLE ROW LEVEL SECURITY", operation: "test: rls off")
+        // Control: with RLS off on the summary the stage reads (decision_days, which the evaluation above filled
+        // for both), the same unscoped stage sees both customers under each tenant.
+        try connection.execute(
+            "ALTER TABLE driftline.decision_days DISABLE ROW LEVEL SECURITY",
+            operation: "test: rls off"
+        )
         // (The stage aggregates a batch of customers per statement and merges rows by triple, so the leak shows
         // in what one customer's aggregation returns.)
         let leaked = try Self.unscoped {

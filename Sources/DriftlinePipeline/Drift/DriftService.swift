@@ -3,8 +3,9 @@ import DriftlinePostgres
 import Foundation
 import Logging
 
-/// Finds and stores drift for one as-of date (or each day of a backfill): aggregates the windows in
-/// PostgreSQL, runs the ``DriftDetector`` on them, inserts the events. Used by the `drift` stage and by
+/// Finds and stores drift for one as-of date (or each day of a backfill): brings each customer's daily summary
+/// of decided claims (`decision_days`) up to date with the uploads loaded since, aggregates the windows from it
+/// in PostgreSQL, runs the ``DriftDetector`` on them, inserts the events. Used by the `drift` stage and by
 /// `driftline drift`. Blocking: call it on a thread of its own (``DedicatedThread``).
 ///
 /// Idempotent and safe to run concurrently: events go in with `ON CONFLICT DO NOTHING` on their unique key,
@@ -40,8 +41,9 @@ package struct DriftService {
     }
 
     /// Every triple's aggregates, one statement per batch of customers: the database function sets each
-    /// customer's tenant in turn (DriftStore.aggregates), the transaction takes the pipeline's role with the
-    /// batch's first tenant. The batches are shared out to ``aggregationConnections`` connections (the
+    /// customer's tenant in turn, refreshes its summary and reads its windows (DriftStore.aggregates), the
+    /// transaction takes the pipeline's role with the batch's first tenant. The batches are consecutive runs of
+    /// the ascending customer list, so every transaction takes the customers' refresh locks in ascending order. The batches are shared out to ``aggregationConnections`` connections (the
     /// caller's and siblings of it), each taking the next batch when it is done with one.
     private func aggregate(
         _ customers: [String],

@@ -10,17 +10,17 @@ package enum DriftStore {
     /// windows' denial counts and decision-time histograms, in no particular order (the detector needs none;
     /// sorting these structs cost more than the rest of the Swift side).
     ///
-    /// One statement, `driftline.drift_window_aggregates` (migration 0010): for each customer in turn it sets
-    /// the transaction's tenant to that customer and aggregates its claims decided from the baseline start to
-    /// the current end, grouped by triple and window — the same grouping as a plain `count(*) … GROUP BY`,
-    /// plus one `array_agg` of the decision days, which the histogram is built from here (a two-level grouping
-    /// by days in SQL was slower: README, Payer drift). One round trip for all of them instead of five per
-    /// customer. Denial counts include every decided claim; the histogram leaves out negative decision times
-    /// (a decision dated before its submission is a data error, not a fast decision). A claim whose CPT code is
-    /// in no group is in the group `''`.
+    /// One statement, `driftline.drift_summary_windows` (migration 0014): for each customer in turn it sets the
+    /// transaction's tenant to that customer, brings the customer's daily summary (`decision_days`) up to date
+    /// with the uploads loaded since the last call, and reads the windows from it — the same grouping as a plain
+    /// `count(*) … GROUP BY` over claims, plus the decision days as `(days, count)` arrays, which the histogram
+    /// is built from here. One round trip for all of them. Denial counts include every decided claim; the
+    /// histogram leaves out negative decision times (a decision dated before its submission is a data error,
+    /// not a fast decision). A claim whose CPT code is in no group is in the group `''`.
     ///
     /// Call it inside a transaction that may take the pipeline's role (``PGConnection/withTenant(_:_:)``): the
     /// function changes the tenant of that transaction, customer after customer, and leaves the last one set.
+    /// Pass the customers in ascending order: the refresh locks each in turn (README, Payer drift).
     ///
     /// - Parameters:
     ///   - windows: the baseline and current windows (decision dates, inclusive).
@@ -32,7 +32,7 @@ package enum DriftStore {
     ) throws -> [DriftAggregate] {
         guard !customers.isEmpty else { return [] }
         let rows = try connection.query(
-            "SELECT * FROM driftline.drift_window_aggregates($1::text[], $2::date, $3::date, $4::date, $5::boolean)",
+            "SELECT * FROM driftline.drift_summary_windows($1::text[], $2::date, $3::date, $4::date, $5::boolean)",
             [
                 textArrayLiteral(customers), CivilDate.format(windows.baselineStart),
                 CivilDate.format(windows.currentStart),
@@ -49,7 +49,7 @@ package enum DriftStore {
             let triple = DriftTriple(customerID: row[0]!, payer: row[1]!, cptGroup: row[2]!)
             let window = DriftWindowAggregate(
                 denials: DenialCounts(denied: Int(row[5]!)!, decided: Int(row[4]!)!),
-                decisionDays: histogram(row[6])
+                decisionDays: histogram(days: integers(row[6]), counts: integers(row[7]))
             )
             let isCurrent = row[3] == "t"
             var aggregate = byTriple[triple] ?? DriftAggregate(triple: triple, baseline: empty, current: empty)
@@ -59,10 +59,18 @@ package enum DriftStore {
         return Array(byTriple.values)
     }
 
-    /// The histogram of an integer array in PostgreSQL's text form (`{12,14,-2,12}`), negative values left out.
-    private static func histogram(_ text: String?) -> DecisionTimeHistogram {
-        guard let text else { return [:] }
-        var days: [Int] = []
+    /// The histogram of `days[i]` seen `counts[i]` times, negative days left out.
+    private static func histogram(days: [Int], counts: [Int]) -> DecisionTimeHistogram {
+        precondition(days.count == counts.count, "drift_summary_windows returned arrays of different lengths")
+        return DecisionTimeHistogram(
+            zip(days, counts).lazy.filter { $0.0 >= 0 }.map { DecisionTimeHistogram.Bin(days: $0.0, count: $0.1) }
+        )
+    }
+
+    /// The elements of an integer array in PostgreSQL's text form (`{12,14,-2,12}`).
+    private static func integers(_ text: String?) -> [Int] {
+        guard let text else { return [] }
+        var values: [Int] = []
         var value = 0
         var negative = false
         var inNumber = false
@@ -74,22 +82,13 @@ package enum DriftStore {
             case UInt8(ascii: "-"):
                 negative = true
             default:  // ',', '{' or '}'
-                if inNumber, !negative { days.append(value) }
+                if inNumber { values.append(negative ? -value : value) }
                 value = 0
                 negative = false
                 inNumber = false
             }
         }
-        days.sort()
-        var bins: [DecisionTimeHistogram.Bin] = []
-        for day in days {
-            if let last = bins.last, last.days == day {
-                bins[bins.count - 1].count += 1
-            } else {
-                bins.append(DecisionTimeHistogram.Bin(days: day, count: 1))
-            }
-        }
-        return DecisionTimeHistogram(bins)
+        return values
     }
 
     /// Inserts the events not stored already, every customer's in one statement; returns the rows inserted and
