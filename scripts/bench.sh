@@ -45,7 +45,7 @@
 # BENCH_DRIFT_BASELINE_BIN (another driftline binary whose `drift` is timed alternately too, e.g. main's),
 # BENCH_DRIFT_AFTER_LOAD_SQL (run after each drift load, e.g. an index to try; "CREATE INDEX …"),
 # BENCH_VALIDATE_RUNS (7),
-# BENCH_VALIDATE_ROWS (1000000), BENCH_MAPPED_ROWS (1000000; "" = none), BENCH_SEED (7), DRIFTLINE_BIN (.build/release/driftline),
+# BENCH_KEEP (0; 1 leaves the last drift data in the database), BENCH_VALIDATE_ROWS (1000000), BENCH_MAPPED_ROWS (1000000; "" = none), BENCH_SEED (7), DRIFTLINE_BIN (.build/release/driftline),
 # BENCH_KEEP=1 keeps the generated files under bench-out/work.
 #
 # WARNING: TRUNCATEs driftline.claims, uploads, inbox_files, rejects and upload_findings before every
@@ -552,8 +552,9 @@ if [[ -n $DRIFT_ROWS_LIST || -n $DRIFT_HISTORY_ROWS ]]; then
     fi
 fi
 
-# Leave the database as a fresh one, not holding the last benchmark upload.
-reset_claims
+# Leave the database as a fresh one, not holding the last benchmark upload (BENCH_KEEP=1: keep the last drift
+# data loaded, to look into it).
+[[ ${BENCH_KEEP:-0} == 1 ]] || reset_claims
 sql "DROP SCHEMA bench CASCADE" >/dev/null
 
 # ------------------------------------------------------------------------------------------- the table

@@ -14,18 +14,22 @@
 -- (DriftSummaryTests). A claim counts when it is decided (decided_date set, outcome not 'pending').
 --
 -- Upkeep follows the new data, not the table's age, and costs the load almost nothing:
--- - decision_days_uploads lists the uploads whose claims are in decision_days. The drift stage's refresh
---   (drift_summary_windows, below) adds the claims of every loaded upload not yet listed — found by
---   claims_upload_idx (0015) — and lists them;
--- - a claim an upload replaces (the merge's UPDATE) loses the row its replaced version counted for: the row
+-- - `uploads.summarized_at` says which uploads' claims are in decision_days. The drift stage's refresh
+--   (drift_summary_windows, below) adds the claims that the loaded uploads not yet summarized hold — found by
+--   claims_upload_idx (0015) — and marks those uploads;
+-- - a claim an upload replaces (the merge's UPDATE) must lose the row its replaced version counted for: the row
 --   trigger below fires only when the replaced version was decided (pending → decided, the common update,
---   does not fire) and records that version in decision_days_retractions. The refresh subtracts a retraction
---   whose upload was listed before it, and drops one whose upload it adds now (that version was replaced
---   before it was ever counted: the claim is counted once, by the upload that holds it now);
--- - TRUNCATE of claims (tests, the benchmark) empties all three.
--- Loads of one customer never wait for a refresh, nor a refresh for a load: the refresh reads one snapshot
--- (one statement), in which an upload's claims and the retractions its merge recorded are both visible or both
--- not. Two refreshes of one customer take turns on an advisory lock ('decision_days', customer).
+--   does not fire) and records that version, its upload and the replacing upload (`replaced_by`) in
+--   decision_days_retractions;
+-- - the refresh reads, in one statement (one snapshot), the pending uploads' claims and the retractions that
+--   name a pending upload. A retraction of a version a pending upload wrote is dropped: that version is not
+--   in this snapshot, so it is never counted (the claim is counted once, by the upload that holds it now). A
+--   retraction a pending upload recorded of an older upload's version is subtracted: that version was counted
+--   when its upload was summarized (had it been replaced before that read, the retraction would have been dropped
+--   then). A retraction naming no pending upload waits for the refresh that lists its replacing upload;
+-- - TRUNCATE of claims (tests, the benchmark) empties the summary and marks every upload not summarized.
+-- Loads never wait for a refresh, nor a refresh for a load; two refreshes of one customer take turns on an
+-- advisory lock ('decision_days', customer), taken before the pending uploads are read.
 CREATE TABLE driftline.decision_days (
     customer_id  text NOT NULL,
     decided_date date NOT NULL,
@@ -34,15 +38,16 @@ CREATE TABLE driftline.decision_days (
     days         integer NOT NULL,
     decided      bigint NOT NULL,
     denied       bigint NOT NULL,
+    -- The counts ride in the key's index: a customer's window is one range of its leaf pages (an index-only
+    -- scan), whatever order the nights' refreshes left the rows in on the heap.
     CONSTRAINT decision_days_pkey PRIMARY KEY (customer_id, decided_date, payer, cpt_group, days)
+        INCLUDE (decided, denied)
 );
 
-CREATE TABLE driftline.decision_days_uploads (
-    upload_id     bigint NOT NULL,
-    customer_id   text NOT NULL,
-    summarized_at timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT decision_days_uploads_pkey PRIMARY KEY (upload_id)
-);
+-- The uploads whose claims are in decision_days (NULL: not yet). A nullable column without a default: adding it
+-- rewrites nothing. The refresh finds the ones it has not summarized through uploads_unsummarized_idx (0015),
+-- whatever the number of uploads summarized before.
+ALTER TABLE driftline.uploads ADD COLUMN summarized_at timestamptz;
 
 CREATE TABLE driftline.decision_days_retractions (
     customer_id  text NOT NULL,
@@ -51,14 +56,15 @@ CREATE TABLE driftline.decision_days_retractions (
     payer        text NOT NULL,
     cpt_group    text NOT NULL,
     days         integer NOT NULL,
-    denied       boolean NOT NULL
+    denied       boolean NOT NULL,
+    replaced_by  bigint NOT NULL
 );
 -- A new, empty table: the plain CREATE INDEX blocks nothing.
 CREATE INDEX decision_days_retractions_customer_idx ON driftline.decision_days_retractions (customer_id);
 
 SELECT driftline.enable_tenant_isolation(t)
   FROM unnest(ARRAY[
-      'driftline.decision_days', 'driftline.decision_days_uploads', 'driftline.decision_days_retractions'
+      'driftline.decision_days', 'driftline.decision_days_retractions'
   ]::regclass[]) AS t;
 
 -- The replaced version of a decided claim (see above). SECURITY INVOKER: the merge's UPDATE runs under the
@@ -68,9 +74,9 @@ LANGUAGE plpgsql
 AS $fn$
 BEGIN
     INSERT INTO driftline.decision_days_retractions
-        (customer_id, upload_id, decided_date, payer, cpt_group, days, denied)
+        (customer_id, upload_id, decided_date, payer, cpt_group, days, denied, replaced_by)
     VALUES (OLD.customer_id, OLD.upload_id, OLD.decided_date, OLD.payer, coalesce(OLD.cpt_group, ''),
-            OLD.decided_date - OLD.submitted_date, OLD.outcome = 'denied');
+            OLD.decided_date - OLD.submitted_date, OLD.outcome = 'denied', NEW.upload_id);
     RETURN NULL;
 END
 $fn$;
@@ -82,8 +88,16 @@ CREATE TRIGGER claims_retract_decision AFTER UPDATE ON driftline.claims
 CREATE FUNCTION driftline.claims_truncate_decision_days() RETURNS trigger
 LANGUAGE plpgsql
 AS $fn$
+DECLARE
+    customer text;
 BEGIN
-    TRUNCATE driftline.decision_days, driftline.decision_days_uploads, driftline.decision_days_retractions;
+    TRUNCATE driftline.decision_days, driftline.decision_days_retractions;
+    -- Every customer's uploads, each under its tenant (the table owner is held to the policies too).
+    FOR customer IN SELECT c.customer_id FROM driftline.customers AS c LOOP
+        PERFORM set_config('driftline.customer_id', customer, true);
+        UPDATE driftline.uploads SET summarized_at = NULL WHERE customer_id = customer AND summarized_at IS NOT NULL;
+    END LOOP;
+    PERFORM set_config('driftline.customer_id', '', true);
     RETURN NULL;
 END
 $fn$;
@@ -111,48 +125,53 @@ AS $fn$
 #variable_conflict use_column
 DECLARE
     customer text;
+    pending bigint[];
 BEGIN
     FOREACH customer IN ARRAY customers LOOP
         PERFORM set_config('driftline.customer_id', customer, true);
         PERFORM pg_advisory_xact_lock(hashtext('decision_days'), hashtext(customer));
-        -- One statement, one snapshot (taken after the lock: it sees what an earlier refresh committed).
-        WITH pending AS MATERIALIZED (
-            SELECT u.upload_id, u.customer_id
-              FROM driftline.uploads AS u
-             WHERE (u.customer_id = customer OR NOT scoped) AND u.status = 'loaded'
-               AND NOT EXISTS (SELECT FROM driftline.decision_days_uploads AS d WHERE d.upload_id = u.upload_id)
-        ), listed AS (
-            INSERT INTO driftline.decision_days_uploads (upload_id, customer_id)
-            SELECT upload_id, customer_id FROM pending
-        ), retracted AS (
-            DELETE FROM driftline.decision_days_retractions AS r
-             WHERE (r.customer_id = customer OR NOT scoped)
-               AND (r.upload_id IN (SELECT upload_id FROM pending)
-                    OR EXISTS (SELECT FROM driftline.decision_days_uploads AS d WHERE d.upload_id = r.upload_id))
-            RETURNING r.customer_id, r.decided_date, r.payer, r.cpt_group, r.days, r.denied,
-                      r.upload_id IN (SELECT upload_id FROM pending) AS never_counted
-        ), delta AS (
-            SELECT x.customer_id, x.decided_date, x.payer, x.cpt_group, x.days, sum(x.decided) AS decided,
-                   sum(x.denied) AS denied
-              FROM (SELECT c.customer_id, c.decided_date, c.payer, coalesce(c.cpt_group, '') AS cpt_group,
-                           c.decided_date - c.submitted_date AS days, 1 AS decided,
-                           CASE WHEN c.outcome = 'denied' THEN 1 ELSE 0 END AS denied
-                      FROM driftline.claims AS c
-                     WHERE (c.customer_id = customer OR NOT scoped)
-                       AND c.upload_id IN (SELECT upload_id FROM pending)
-                       AND c.decided_date IS NOT NULL AND c.outcome <> 'pending'
-                    UNION ALL
-                    SELECT t.customer_id, t.decided_date, t.payer, t.cpt_group, t.days, -1, CASE WHEN t.denied THEN -1 ELSE 0 END
-                      FROM retracted AS t
-                     WHERE NOT t.never_counted) AS x
-             GROUP BY 1, 2, 3, 4, 5
-        )
-        INSERT INTO driftline.decision_days AS s (customer_id, decided_date, payer, cpt_group, days, decided, denied)
-        SELECT customer_id, decided_date, payer, cpt_group, days, decided, denied
-          FROM delta
-         WHERE decided <> 0 OR denied <> 0
-            ON CONFLICT (customer_id, decided_date, payer, cpt_group, days)
-            DO UPDATE SET decided = s.decided + excluded.decided, denied = s.denied + excluded.denied;
+        -- After the lock: the uploads an earlier refresh summarized are visible as summarized.
+        SELECT array_agg(u.upload_id) INTO pending
+          FROM driftline.uploads AS u
+         WHERE (u.customer_id = customer OR NOT scoped) AND u.status = 'loaded' AND u.summarized_at IS NULL;
+        IF pending IS NOT NULL THEN
+            -- One statement, one snapshot: the claims the pending uploads hold now; the retractions of versions
+            -- they wrote, dropped (replaced before this read could count them, by whichever upload); the
+            -- retractions they recorded of versions older uploads wrote, subtracted (those were counted).
+            WITH listed AS (
+                UPDATE driftline.uploads SET summarized_at = now() WHERE upload_id = ANY (pending)
+            ), retracted AS (
+                DELETE FROM driftline.decision_days_retractions AS r
+                 WHERE (r.customer_id = customer OR NOT scoped)
+                   AND (r.replaced_by = ANY (pending) OR r.upload_id = ANY (pending))
+                RETURNING r.customer_id, r.decided_date, r.payer, r.cpt_group, r.days, r.denied,
+                          r.upload_id = ANY (pending) AS never_counted
+            ), delta AS (
+                SELECT x.customer_id, x.decided_date, x.payer, x.cpt_group, x.days, sum(x.decided) AS decided,
+                       sum(x.denied) AS denied
+                  FROM (SELECT c.customer_id, c.decided_date, c.payer, coalesce(c.cpt_group, '') AS cpt_group,
+                               c.decided_date - c.submitted_date AS days, 1 AS decided,
+                               CASE WHEN c.outcome = 'denied' THEN 1 ELSE 0 END AS denied
+                          FROM driftline.claims AS c
+                         -- (decided_date IS NOT NULL written so that the planner does not AND the BRIN on
+                         -- decided_date, 0004, with the upload's few entries: 5 ms a customer for nothing)
+                         WHERE c.upload_id = ANY (pending) AND c.outcome <> 'pending'
+                           AND c.decided_date - c.submitted_date IS NOT NULL
+                        UNION ALL
+                        SELECT t.customer_id, t.decided_date, t.payer, t.cpt_group, t.days, -1,
+                               CASE WHEN t.denied THEN -1 ELSE 0 END
+                          FROM retracted AS t
+                         WHERE NOT t.never_counted) AS x
+                 GROUP BY 1, 2, 3, 4, 5
+            )
+            INSERT INTO driftline.decision_days AS s (customer_id, decided_date, payer, cpt_group, days, decided, denied)
+            SELECT customer_id, decided_date, payer, cpt_group, days, decided, denied
+              FROM delta
+             WHERE decided <> 0 OR denied <> 0
+             ORDER BY decided_date, payer, cpt_group, days
+                ON CONFLICT (customer_id, decided_date, payer, cpt_group, days)
+                DO UPDATE SET decided = s.decided + excluded.decided, denied = s.denied + excluded.denied;
+        END IF;
 
         RETURN QUERY
             SELECT s.customer_id, s.payer, s.cpt_group, s.decided_date >= current_start,

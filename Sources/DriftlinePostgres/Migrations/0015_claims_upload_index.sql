@@ -1,7 +1,7 @@
 -- driftline: no-transaction
 -- driftline: backward-compatible
--- No transaction (CREATE INDEX CONCURRENTLY), each statement safe to run again after a failure; expand-only (a
--- new index): an older binary keeps working.
+-- No transaction (CREATE INDEX CONCURRENTLY), each statement safe to run again after a failure; expand-only
+-- (new indexes): an older binary keeps working.
 --
 -- The drift stage's refresh of decision_days (0014) reads the claims of the uploads it has not summarized yet:
 -- this index finds them without reading the rest of the customer's history. Its key is the upload, which grows
@@ -18,3 +18,14 @@ DO $$ BEGIN
     THEN DROP INDEX driftline.claims_upload_idx; END IF; END
 $$;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS claims_upload_idx ON driftline.claims (upload_id);
+
+-- The uploads the refresh has not summarized yet (0014), per customer: a handful, however many uploads came
+-- before.
+DO $$ BEGIN
+    IF EXISTS (SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+                JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE n.nspname = 'driftline' AND c.relname = 'uploads_unsummarized_idx' AND NOT i.indisvalid)
+    THEN DROP INDEX driftline.uploads_unsummarized_idx; END IF; END
+$$;
+CREATE INDEX CONCURRENTLY IF NOT EXISTS uploads_unsummarized_idx ON driftline.uploads (customer_id)
+    WHERE status = 'loaded' AND summarized_at IS NULL;
