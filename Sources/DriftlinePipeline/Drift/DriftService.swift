@@ -29,7 +29,7 @@ package struct DriftService {
         settings: DriftSettings,
         logger: Logger,
         retry: RetryPolicy = .default,
-        customersPerStatement: Int = 8,
+        customersPerStatement: Int = 32,
         aggregationConnections: Int = 2
     ) {
         precondition(customersPerStatement > 0 && aggregationConnections > 0)
