@@ -43,8 +43,9 @@ package struct DriftService {
     /// Every triple's aggregates, one statement per batch of customers: the database function sets each
     /// customer's tenant in turn, refreshes its summary and reads its windows (DriftStore.aggregates), the
     /// transaction takes the pipeline's role with the batch's first tenant. The batches are consecutive runs of
-    /// the ascending customer list, so every transaction takes the customers' refresh locks in ascending order. The batches are shared out to ``aggregationConnections`` connections (the
-    /// caller's and siblings of it), each taking the next batch when it is done with one.
+    /// the ascending customer list, so every transaction takes the customers' refresh locks in ascending order.
+    /// They are shared out to ``aggregationConnections`` connections (the caller's and siblings of it), each
+    /// taking the next batch when it is done with one.
     private func aggregate(
         _ customers: [String],
         windows: DriftWindows,

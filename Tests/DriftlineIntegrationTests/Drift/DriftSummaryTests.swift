@@ -15,16 +15,24 @@ struct DriftSummaryTests {
 
     private static func file(_ rows: [String]) -> String { ([Claims.header] + rows).joined(separator: "\n") + "\n" }
 
-    private static func pending(_ id: Int, customer: String = "acme-clinic", submitted: String = "2026-05-03")
+    private static func pending(
+        _ id: Int,
+        customer: String = "acme-clinic",
+        submitted: String = "2026-05-03"
+    )
         -> String
     {
         Claims.row(id, customer: customer, outcome: "pending", decided: "", allowed: "", paid: "")
             .replacingOccurrences(of: ",2026-05-03,", with: ",\(submitted),")
     }
 
-    private static func paid(_ id: Int, customer: String = "acme-clinic", decided: String = "2026-05-20",
-                             paid: String = "96.00", payer: String = "AETNA") -> String
-    {
+    private static func paid(
+        _ id: Int,
+        customer: String = "acme-clinic",
+        decided: String = "2026-05-20",
+        paid: String = "96.00",
+        payer: String = "AETNA"
+    ) -> String {
         Claims.row(id, customer: customer, payer: payer, decided: decided, paid: paid)
     }
 
@@ -109,7 +117,9 @@ struct DriftSummaryTests {
         let afterRefresh = try Self.mismatches(database)
         #expect(afterRefresh.isEmpty, "\(afterRefresh)")
         #expect(try database.int("SELECT count(*) FROM driftline.decision_days_retractions") == 0)
-        #expect(try database.int("SELECT sum(decided) FROM driftline.decision_days WHERE customer_id = 'acme-clinic'") == 5)
+        #expect(
+            try database.int("SELECT sum(decided) FROM driftline.decision_days WHERE customer_id = 'acme-clinic'") == 5
+        )
 
         // An unchanged resend writes nothing; a second refresh changes nothing.
         let before = try database.rows("SELECT * FROM driftline.decision_days ORDER BY 1, 2, 3, 4, 5")
@@ -191,10 +201,11 @@ struct DriftSummaryTests {
         // The second refresh waits on the advisory lock (not on the uploads it would mark).
         var waiting = false
         for _ in 0..<200 where !waiting {
-            waiting = try admin.query(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
-                operation: "test: lock waits"
-            ).scalar == "1"
+            waiting =
+                try admin.query(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+                    operation: "test: lock waits"
+                ).scalar == "1"
             if !waiting { usleep(20_000) }
         }
         #expect(waiting, "the second refresh did not wait on the advisory lock")
@@ -223,7 +234,9 @@ struct DriftSummaryTests {
     /// `claims` claims of one upload, a third pending, decided over the windows' days.
     private static func seed(_ connection: PGConnection, customer: String, claims: Int) throws {
         try connection.query(
-            "INSERT INTO driftline.customers (customer_id) VALUES ($1)", [customer], operation: "test: customer"
+            "INSERT INTO driftline.customers (customer_id) VALUES ($1)",
+            [customer],
+            operation: "test: customer"
         )
         let upload = try upload(connection, customer: customer, name: "seed.csv")
         try connection.query(
