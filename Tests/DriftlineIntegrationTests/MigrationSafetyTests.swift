@@ -169,7 +169,12 @@ struct MigrationSafetyTests {
             databaseURL: database.url
         )
         let probe = try database.connect()
-        let progress = "SELECT tuples_processed FROM pg_stat_progress_copy WHERE relid = 'driftline.claims'::regclass"
+        // This database's COPY only: the view is cluster-wide, and every test database is cloned from one
+        // template, so another test's claims table has the same OID (a CI run once saw another suite's COPY).
+        let progress = """
+            SELECT tuples_processed FROM pg_stat_progress_copy
+             WHERE relid = 'driftline.claims'::regclass AND datname = current_database()
+            """
         var copiedWhenSeen = 0
         let deadline = Date().addingTimeInterval(120)
         while Date() < deadline, copiedWhenSeen == 0 {
