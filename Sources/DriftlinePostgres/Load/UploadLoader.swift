@@ -19,6 +19,9 @@ package struct LoadOutcome: Sendable {
     package var rowsUpdated = 0
     package var rowsUnchanged = 0
     package var rowsWarned = 0
+    /// A customer's first upload (it began while the customer had no claims): its COPYed rows carry
+    /// `first_load`, and the drift stage rebuilds the customer's summary from them (migration 0016).
+    package var firstLoad = false
     package var bytes: Int64 = 0
     /// Milliseconds per step of the load, in order (the debug log prints them).
     package var phases: [(String, Int)] = []
@@ -117,7 +120,10 @@ package struct UploadLoader {
 
     static let claimColumns = claimColumnList.joined(separator: ", ")
 
-    static let directColumns = claimColumnList + ["upload_id", "line_no"]
+    /// The direct COPY's columns: the claim's, then its upload, line and `first_load` (true on the rows of a
+    /// customer's first upload, which the drift summary rebuilds from instead of finding them by upload:
+    /// migration 0016).
+    static let directColumns = claimColumnList + ["upload_id", "line_no", "first_load"]
 
     /// First key of the per-customer `pg_advisory_xact_lock(int, int)` loads take ("ld"); the second is
     /// `hashtext(customer_id)`.
@@ -172,7 +178,9 @@ package struct UploadLoader {
         )
         var stored = LineSet()
         var lookup = fresh
-        if try StoredClaimLookup.customerHasClaims(file.customerID, on: connection) {
+        // A customer's first upload: its COPYed rows are marked so the upload index need not list them (0016).
+        lookup.firstLoad = try !StoredClaimLookup.customerHasClaims(file.customerID, on: connection)
+        if !lookup.firstLoad {
             stored = try lookup.timing("lookup") {
                 try StoredClaimLookup(profile: file.profile).storedLines(
                     in: source(file),
@@ -199,6 +207,7 @@ package struct UploadLoader {
             try connection.execute("ROLLBACK TO SAVEPOINT direct_load", operation: "roll back direct load")
             try rejectReport.restart()
             logger.warning("a claim of the file was stored meanwhile by another writer: merging every row")
+            lookup.firstLoad = false
             outcome = try loadPass(
                 file,
                 lookup,
@@ -304,6 +313,7 @@ package struct UploadLoader {
         let spill = try RejectSpill()
         let merge = try MergeSpill()
         let uploadID = outcome.uploadID
+        let firstLoad = outcome.firstLoad
         let encoder = ClaimEncoder(groups: groups, payers: rules?.payers ?? .empty)
         do {
             // COPY FROM is refused under RLS: the one statement that writes claims as driftline_bulk. Every
@@ -337,6 +347,7 @@ package struct UploadLoader {
                         try encoder.write(row.claim, to: &writer)
                         writer.int64(uploadID)
                         writer.int32(Int32(truncatingIfNeeded: row.line))
+                        if firstLoad { writer.bool(true) } else { writer.null() }
                     }
                 }
             }
@@ -510,7 +521,8 @@ package struct UploadLoader {
             try connection.query(
                 """
                 UPDATE driftline.claims c
-                   SET \(assignments), upload_id = $1, line_no = s.line_no, updated_at = now()
+                   SET \(assignments), upload_id = $1, line_no = s.line_no, updated_at = now(),
+                       first_load = NULL
                   FROM (SELECT * FROM upload_merge ORDER BY claim_id) s
                  WHERE c.customer_id = $2 AND c.claim_id = s.claim_id
                    AND \(Self.versionRule("s", notOlderThan: "c"))
@@ -669,7 +681,7 @@ package struct UploadLoader {
             UPDATE driftline.uploads
                SET rows_read = $2, rows_loaded = $3, rows_rejected = $4, rows_warned = $5, status = $6,
                    error_code = $7, error_line = $8, error_message = $9, unknown_columns = $10::text[],
-                   rows_stale = $11
+                   rows_stale = $11, first_load = $12
              WHERE upload_id = $1
             """,
             [
@@ -678,7 +690,7 @@ package struct UploadLoader {
                 outcome.error.map { $0.kind.rawValue }, outcome.error?.line.map(String.init),
                 outcome.error.map { StoredText.message($0.message.description) },
                 textArrayLiteral(outcome.unknownColumns.map(String.init)),
-                String(outcome.rowsStale),
+                String(outcome.rowsStale), outcome.firstLoad && outcome.status == .loaded ? "t" : nil,
             ],
             operation: "record upload counts"
         )

@@ -139,6 +139,48 @@ struct DriftSummaryTests {
         #expect(seen == [["beta-health"]])
     }
 
+    /// A customer's first upload marks the rows it COPYs (`first_load`, migration 0016): the upload index leaves
+    /// them out, and the refresh that finds the upload pending rebuilds the customer's summary from its claims,
+    /// the later uploads pending with it included. Without the rebuild, night 1's claims would never be counted.
+    @Test func aFirstUploadIsSummarizedByARebuildOfTheCustomer() async throws {
+        let harness = try LoadHarness(maxRejectRate: 0.5)
+        let database = harness.database
+        func night(_ name: String, _ rows: [String]) async throws {
+            try harness.workspace.drop(Self.file(rows), customer: "acme-clinic", name: name)
+            #expect(try await harness.run().status == .ok, "\(name)")
+        }
+        try await night("night-1.csv", (1...3).map { Self.pending($0) } + (4...9).map { Self.paid($0) })
+        // Night 2 before any refresh: 1 decided, 4 denied on appeal (a retraction), 10 new.
+        try await night(
+            "night-2.csv",
+            [Self.paid(1, decided: "2026-05-22"), Self.denied(4, decided: "2026-06-15"), Self.paid(10)]
+        )
+        let uploads = try database.rows(
+            "SELECT file_name, first_load FROM driftline.uploads ORDER BY upload_id"
+        )
+        #expect(uploads == [["night-1.csv", "t"], ["night-2.csv", nil]])
+        // Night 1's rows that night 2 did not replace keep the mark; night 2's versions have none.
+        #expect(try database.int("SELECT count(*) FROM driftline.claims WHERE first_load") == 7)
+        #expect(
+            try database.int(
+                "SELECT count(*) FROM driftline.claims WHERE first_load IS NULL AND split_part(claim_id, '-', 1) IN ('C1', 'C4', 'C10')"
+            ) == 3
+        )
+        #expect(try database.int("SELECT count(*) FROM driftline.decision_days_retractions") == 1)
+        try Self.refresh(database)
+        let left = try Self.mismatches(database)
+        #expect(left.isEmpty, "\(left)")
+        #expect(try database.int("SELECT sum(decided) FROM driftline.decision_days") == 8)
+        #expect(try database.int("SELECT count(*) FROM driftline.decision_days_retractions") == 0)
+        #expect(try database.int("SELECT count(*) FROM driftline.uploads WHERE summarized_at IS NULL") == 0)
+
+        // Then incremental: night 3 (9 denied) is added to the rebuilt summary, not rebuilt again.
+        try await night("night-3.csv", [Self.denied(9, decided: "2026-06-20")])
+        try Self.refresh(database)
+        #expect(try Self.mismatches(database).isEmpty)
+        #expect(try database.int("SELECT sum(denied) FROM driftline.decision_days") == 2)
+    }
+
     /// A merge in flight while the refresh runs: its claims and the retractions it recorded become visible
     /// together, so the claim is counted by one version whichever commits first.
     @Test func aMergeInFlightIsCountedOnceWhicheverCommitsFirst() throws {
