@@ -18,9 +18,10 @@
 #      set and a 1,000-rule set (25 payers x 150 CPT codes, each row in scope of 10 rules), alternately,
 #      BENCH_VALIDATE_RUNS times each. Reported as the fastest run (the one least disturbed by neighbours on
 #      a shared machine) and the median.
-#   3. Load cost of the drift indexes (issue 11): with BENCH_INDEX_AB=1, every load run of step 1 is followed by one
-#      more driftline run with BENCH_DRIFT_INDEX (claims_decided_brin claims_upload_idx) dropped (re-created, untimed, afterwards
-#      with BENCH_DRIFT_INDEX_SQL): with vs without.
+#   3. Load cost of the drift indexes (issue 11): with BENCH_INDEX_AB=1, every load run of step 1 has one more
+#      driftline run with BENCH_DRIFT_INDEX (claims_decided_brin claims_later_upload_idx) dropped (re-created,
+#      untimed, afterwards with BENCH_DRIFT_INDEX_SQL), after the run with them in odd runs, before it in even
+#      ones: with vs without.
 #   4. Drift (issue 11): for each row count in BENCH_DRIFT_ROWS, that many claims (`samples generate --drift`,
 #      BENCH_DRIFT_CUSTOMERS customers, Pareto-sized, 560 days of decisions: service dates span ~2 years) are
 #      loaded through `driftline run`; with BENCH_DRIFT_LAYOUT=nightly (the default) the table is then rewritten
@@ -264,6 +265,15 @@ for index in $DRIFT_INDEXES; do
 done
 DRIFT_INDEX=${DRIFT_INDEXES// /+}
 
+run_without_drift_indexes() { # file rows run: step 3, one driftline run with the drift design's indexes dropped
+    reset_claims
+    for index in $DRIFT_INDEXES; do sql "DROP INDEX driftline.$index" >/dev/null; done
+    run_driftline "$1" "$2" "$3" driftline-noindex
+    reset_claims
+    sql "$DRIFT_INDEX_SQL" >/dev/null
+    note "  run $3: driftline without $DRIFT_INDEX $(raw driftline-noindex "$2" 4 | tail -1)s"
+}
+
 declare -A SIZE
 validated=
 # Start-up alone: what the binary, its libraries and the rule set cost before any upload.
@@ -275,16 +285,12 @@ for rows in $ROWS_LIST; do
     note "load $rows rows ($(awk -v b="${SIZE[$rows]}" 'BEGIN{printf "%.1f", b/1e6}') MB), $RUNS runs each, alternating"
     for ((run = 1; run <= RUNS; run++)); do
         run_psql "$file" "$rows" "$run"
+        # The A/B alternates its order too (with, without; then without, with), so that neither side always
+        # follows the psql run (and its page cache, checkpoint and WAL recycling).
+        if [[ $INDEX_AB == 1 && $((run % 2)) == 0 ]]; then run_without_drift_indexes "$file" "$rows" "$run"; fi
         run_driftline "$file" "$rows" "$run"
         note "  run $run: psql $(raw psql "$rows" 4 | tail -1)s, driftline $(raw driftline "$rows" 4 | tail -1)s"
-        if [[ $INDEX_AB == 1 ]]; then
-            reset_claims
-            for index in $DRIFT_INDEXES; do sql "DROP INDEX driftline.$index" >/dev/null; done
-            run_driftline "$file" "$rows" "$run" driftline-noindex
-            reset_claims
-            sql "$DRIFT_INDEX_SQL" >/dev/null
-            note "  run $run: driftline without $DRIFT_INDEX $(raw driftline-noindex "$rows" 4 | tail -1)s"
-        fi
+        if [[ $INDEX_AB == 1 && $((run % 2)) == 1 ]]; then run_without_drift_indexes "$file" "$rows" "$run"; fi
     done
     validate_rss "$file" "$rows"
     if [[ $rows == "$VALIDATE_ROWS" ]]; then
