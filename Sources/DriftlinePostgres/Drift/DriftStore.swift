@@ -37,7 +37,8 @@ package enum DriftStore {
                 textArrayLiteral(customers), CivilDate.format(windows.baselineStart),
                 CivilDate.format(windows.currentStart),
                 CivilDate.format(windows.currentEnd),
-                // false only under UnscopedQueryTestHook (tests): each statement then has no customer filter.
+                // false only under UnscopedQueryTestHook (tests): each statement's customer filter then lets every
+                // customer through (migration 0018), so row-level security alone decides what it sees.
                 UnscopedQueryTestHook.dropsCustomerFilters ? "false" : "true",
             ],
             operation: "aggregate drift windows"
