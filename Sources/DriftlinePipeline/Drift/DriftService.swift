@@ -42,18 +42,15 @@ package struct DriftService {
 
     /// Every triple's aggregates, one statement per batch of customers: the database function sets each
     /// customer's tenant in turn, refreshes its summary and reads its windows (DriftStore.aggregates), the
-    /// transaction takes the pipeline's role with the batch's first tenant. The batches are consecutive runs of
-    /// the ascending customer list, so every transaction takes the customers' refresh locks in ascending order.
-    /// They are shared out to ``aggregationConnections`` connections (the caller's and siblings of it), each
-    /// taking the next batch when it is done with one.
+    /// transaction takes the pipeline's role with the batch's first tenant. The batches
+    /// (``batches(of:perStatement:)``) are shared out to ``aggregationConnections`` connections (the caller's and
+    /// siblings of it), each taking the next batch when it is done with one.
     private func aggregate(
         _ customers: [String],
         windows: DriftWindows,
         connections: ConnectionProvider
     ) throws -> [DriftAggregate] {
-        let batches = stride(from: 0, to: customers.count, by: customersPerStatement).map {
-            Array(customers[$0..<min($0 + customersPerStatement, customers.count)])
-        }
+        let batches = Self.batches(of: customers, perStatement: customersPerStatement)
         let shared = AggregationLanes(
             batches: batches.count,
             providers: [connections] + connections.siblings(max(0, min(aggregationConnections, batches.count) - 1))
@@ -75,6 +72,22 @@ package struct DriftService {
             }
         }
         return try shared.result()
+    }
+
+    /// The customers cut into batches of at most `perStatement`, **dealt** rather than cut in runs: batch `k` of
+    /// `n` holds customers `k`, `k + n`, `k + 2n`, … of the list. Customers are Pareto-sized and a customer's id
+    /// says nothing about its size, so consecutive runs left one connection with twice the other's rows at 5M
+    /// claims (the biggest customers fell into the last two runs) and the aggregation waited on that lane;
+    /// dealt, every batch gets a share of the big and the small (README, Payer drift). Each batch keeps the
+    /// list's order: given the customers in ascending order, every transaction takes the customers' refresh
+    /// locks in ascending order, which is all the lock order asks of the batches (a transaction waits only on
+    /// a lock above every one it holds, so no cycle can form, whichever batches run at once).
+    package static func batches(of customers: [String], perStatement: Int) -> [[String]] {
+        precondition(perStatement > 0)
+        let count = (customers.count + perStatement - 1) / perStatement
+        return (0..<count).map { first in
+            stride(from: first, to: customers.count, by: count).map { customers[$0] }
+        }
     }
 
     /// What one day's evaluation found.
