@@ -8,7 +8,8 @@
 #        driftline — `driftline run` over an inbox holding that file: parse, validate, staging COPY,
 #                merge into driftline.claims, upload bookkeeping, report stage.
 #      Both start from an empty table (TRUNCATE + CHECKPOINT, untimed). Wall time of each run; peak RSS
-#      of driftline (`/usr/bin/time -f %M`). Median of BENCH_RUNS runs each.
+#      of driftline (`/usr/bin/time -f %M`); the server's CPU over the run (every PostgreSQL process, from
+#      /proc: steadier than wall time on a shared VM). Median of BENCH_RUNS runs each.
 #   1b. A customer's own export format (issue 9): the BENCH_MAPPED_ROWS file in the realistic style
 #      (`samples generate --style realistic`: payer aliases, 0.00 on pending claims) against the same
 #      claims in the mapped style (`--style mapped`: Windows-1252, '|', the customer's header names,
@@ -21,7 +22,7 @@
 #   3. Load cost of the drift indexes (issue 11): with BENCH_INDEX_AB=1, every load run of step 1 has one more
 #      driftline run with BENCH_DRIFT_INDEX (claims_decided_brin claims_later_upload_idx) dropped (re-created,
 #      untimed, afterwards with BENCH_DRIFT_INDEX_SQL), after the run with them in odd runs, before it in even
-#      ones: with vs without.
+#      ones: with vs without, in wall time and in the server's CPU.
 #   4. Drift (issue 11): for each row count in BENCH_DRIFT_ROWS, that many claims (`samples generate --drift`,
 #      BENCH_DRIFT_CUSTOMERS customers, Pareto-sized, 560 days of decisions: service dates span ~2 years) are
 #      loaded through `driftline run`; with BENCH_DRIFT_LAYOUT=nightly (the default) the table is then rewritten
@@ -97,6 +98,9 @@ case $server in
     "local socket" | 127.* | ::1) ;;
     *) [[ ${BENCH_FORCE:-} == 1 ]] || die "database server is $server, not this machine; the benchmark truncates driftline tables (BENCH_FORCE=1 to go on)" ;;
 esac
+# The postmaster's pid, for server_cpu (empty when its data directory cannot be read here: no server CPU column).
+SERVER_PID=$(head -1 "$(sql 'SHOW data_directory')/postmaster.pid" 2>/dev/null || true)
+[[ $SERVER_PID =~ ^[0-9]+$ && -r /proc/$SERVER_PID/stat ]] || SERVER_PID=
 
 rm -rf "$WORK"
 mkdir -p "$WORK"
@@ -108,11 +112,20 @@ cleanup() {
 trap cleanup EXIT
 
 RAW=$OUT/runs.tsv
-printf 'what\trows\trun\tseconds\tpeak_rss_kib\texit\tcpu_seconds\n' >"$RAW"
+printf 'what\trows\trun\tseconds\tpeak_rss_kib\texit\tcpu_seconds\tserver_cpu_seconds\n' >"$RAW"
 
 now() { date +%s.%N; }
 # user + system CPU seconds of the process /usr/bin/time measured (less noisy than wall time on a shared machine)
 cpu_of() { tail -1 "$1" | awk '{printf "%.2f", $3 + $4}'; }
+# CPU seconds the PostgreSQL server has used so far, every process of it: the postmaster's own and its exited
+# children's (cutime, cstime: a backend's time is added to them when the postmaster reaps it) and its live
+# children's (backends, WAL writer, checkpointer, autovacuum). The difference across a run is what the server
+# spent on it: the load's share of the 2 cores whatever else the VM runs, where wall time swings by ±40%.
+server_cpu() {
+    [[ -n $SERVER_PID ]] || { echo ""; return; }
+    { cat "/proc/$SERVER_PID/stat"; for child in $(pgrep -P "$SERVER_PID"); do cat "/proc/$child/stat" 2>/dev/null; done; } |
+        awk -v hz="$(getconf CLK_TCK)" '{sub(/^.*\) /, ""); total += $12 + $13 + $14 + $15} END {printf "%.2f", total / hz}'
+}
 # median of the numbers on stdin
 median() { sort -g | awk '{v[NR]=$1} END {if (NR==0) {print "nan"; exit} if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
 # spread of the numbers on stdin: min-max
@@ -165,18 +178,22 @@ run_psql() { # file rows run [label]
     columns=$(head -1 "$file")
     sql "TRUNCATE bench.claims_copy" >/dev/null
     sql "CHECKPOINT" >/dev/null
-    local start end status=0
+    local start end status=0 cpu0 cpu1
+    cpu0=$(server_cpu)
     start=$(now)
     "${PSQL[@]}" -c "\\copy bench.claims_copy ($columns) FROM '$file' WITH (FORMAT csv, HEADER true)" \
         >"$WORK/psql.log" 2>&1 || status=$?
     end=$(now)
+    cpu1=$(server_cpu)
     [[ $status == 0 ]] || { cat "$WORK/psql.log" >&2; die "psql \\copy failed"; }
     local loaded
     loaded=$(sql "SELECT count(*) FROM bench.claims_copy")
     [[ $loaded == "$rows" ]] || note "psql run $run loaded $loaded rows, expected $rows"
-    printf '%s\t%s\t%s\t%s\t\t%s\t\n' "$label" "$rows" "$run" "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')" \
-        "$status" >>"$RAW"
+    printf '%s\t%s\t%s\t%s\t\t%s\t\t%s\n' "$label" "$rows" "$run" "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')" \
+        "$status" "$(cpu_delta "$cpu0" "$cpu1")" >>"$RAW"
 }
+
+cpu_delta() { [[ -n $1 && -n $2 ]] && awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", b - a}'; }
 
 run_driftline() { # file rows run [label]
     local file=$1 rows=$2 run=$3 label=${4:-driftline} customer
@@ -187,12 +204,14 @@ run_driftline() { # file rows run [label]
     mkdir -p "$WS/inbox/$customer"
     cp "$file" "$WS/inbox/$customer/"
     touch -d '2 minutes ago' "$WS/inbox/$customer/$(basename "$file")"
-    local start end status=0
+    local start end status=0 cpu0 cpu1
+    cpu0=$(server_cpu)
     start=$(now)
     (cd "$WS" && "$TIME" -f '%e %M %U %S' -o "$WORK/time.out" \
         "$BIN" run --pipeline bench.yaml --as-of "$AS_OF" --settle-seconds 0 >"$WORK/run.out" 2>"$WORK/run.err") ||
         status=$?
     end=$(now)
+    cpu1=$(server_cpu)
     local summary rss
     summary=$(grep '^run ' "$WORK/run.out" || true)
     rss=$(tail -1 "$WORK/time.out" | awk '{print $2}')
@@ -205,8 +224,9 @@ run_driftline() { # file rows run [label]
     local loaded
     loaded=$(sql "SELECT count(*) FROM driftline.claims")
     [[ $loaded == "$rows" ]] || note "driftline run $run: driftline.claims holds $loaded rows, expected $rows"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$rows" "$run" \
-        "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')" "$rss" "$status" "$(cpu_of "$WORK/time.out")" >>"$RAW"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$rows" "$run" \
+        "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')" "$rss" "$status" "$(cpu_of "$WORK/time.out")" \
+        "$(cpu_delta "$cpu0" "$cpu1")" >>"$RAW"
 }
 
 run_validate() { # file rows set run
@@ -590,6 +610,17 @@ sql "DROP SCHEMA bench CASCADE" >/dev/null
     done
     echo "  ratio = driftline rows/s ÷ psql rows/s (target ≥ 1.0, issue 14); peak RSS = the largest of the driftline runs;"
     echo "  dl CPU s = user+sys of the driftline process (the rest of its wall time is PostgreSQL working)"
+    if [[ -n $SERVER_PID ]]; then
+        for rows in $ROWS_LIST; do
+            awk -v r="$rows" -v p="$(raw psql "$rows" 8 | median)" -v d="$(raw driftline "$rows" 8 | median)" \
+                -v pr="$(raw psql "$rows" 8 | spread)" -v dr="$(raw driftline "$rows" 8 | spread)" \
+                -v n="$(raw driftline-noindex "$rows" 8 | median)" -v nr="$(raw driftline-noindex "$rows" 8 | spread)" 'BEGIN {
+                printf "  server CPU, %d rows (every PostgreSQL process, user+sys): psql %.2f s [%s], driftline %.2f s [%s]", r, p, pr, d, dr
+                if (n != "nan") printf "; without the drift indexes %.2f s [%s]: they add %.1f%%", n, nr, (d / n - 1) * 100
+                printf "\n"
+            }'
+        done
+    fi
     if [[ $INDEX_AB == 1 ]]; then
         for rows in $ROWS_LIST; do
             awk -v r="$rows" -v with="$(raw driftline "$rows" 4 | median)" -v without="$(raw driftline-noindex "$rows" 4 | median)" \
