@@ -164,6 +164,95 @@ struct RunReportTests {
         #expect(!show.stdout.contains("▁") && !show.stdout.contains("│"))
     }
 
+    /// The weekly series read from the daily summary equal a `GROUP BY` of the claims themselves, weeks, counts,
+    /// denial rates and medians (`percentile_cont`), after a night that appeals some denials (the summary
+    /// retracts the replaced versions) and decides a few more claims.
+    @Test func theWeeklySeriesEqualTheClaimsCountedOneByOne() throws {
+        let database = try TestDatabase()
+        let workspace = try Workspace(stages: ["load", "drift", "report"])
+        #expect(try Self.runWithDrift(workspace, database).status == 0)
+        let currentStart = CivilDate.parse("2026-10-23")!
+        var night: [String] = []
+        for index in stride(from: 300, to: 420, by: 5) {  // denied in the current window: overturned a day later
+            night.append(
+                Claims.row(index, outcome: "paid", decided: CivilDate.format(currentStart + Int32(index % 29) + 1))
+            )
+        }
+        for index in 500..<560 {  // more decisions in both windows, some denied
+            let denied = index % 3 == 0
+            night.append(
+                Claims.row(
+                    index,
+                    outcome: denied ? "denied" : "paid",
+                    decided: CivilDate.format(currentStart - 60 + Int32(index % 89)),
+                    denial: denied ? "CO-50" : "",
+                    paid: denied ? "" : "96.00"
+                )
+            )
+        }
+        _ = try workspace.drop(
+            ([Claims.header] + night).joined(separator: "\n") + "\n",
+            customer: "acme-clinic",
+            name: "night-2.csv"
+        )
+        let second = try DriftlineProcess.run(
+            ["run", "--pipeline", "pipelines/nightly.yaml", "--as-of", Self.asOf],
+            in: workspace.path,
+            databaseURL: database.url
+        )
+        #expect(second.status == 0, second.summary)
+
+        let connection = try database.connect()
+        let events = try connection.eachTenant(nil) { _ in try DriftStore.all(on: connection) }.joined()
+        #expect(!events.isEmpty)
+        // Each event's series both ways: its denial rates and its medians.
+        let series = events.flatMap { event in
+            ["denial_rate", "decision_time"].map { type in
+                var other = event
+                other.driftType = type
+                return other
+            }
+        }
+        for event in series {
+            let weeks = try RunReportStore.weeks(of: event, on: connection)
+            let reference = try database.rows(
+                """
+                WITH w AS (
+                    SELECT n, ($4::date - 7 * n - 6) AS week_start, ($4::date - 7 * n) AS week_end
+                      FROM generate_series(0, ($4::date - $3::date + 1) / 7 - 1) AS n
+                ), c AS (
+                    SELECT ($4::date - decided_date) / 7 AS n, outcome, decided_date - submitted_date AS days
+                      FROM driftline.claims
+                     WHERE customer_id = $1 AND payer = $2 AND coalesce(cpt_group, '') = $5
+                       AND decided_date BETWEEN $3::date AND $4::date AND outcome IN ('paid', 'denied')
+                )
+                SELECT w.week_start::text, w.week_end::text, count(c.outcome),
+                       (count(*) FILTER (WHERE c.outcome = 'denied'))::float8 / nullif(count(c.outcome), 0),
+                       percentile_cont(0.5) WITHIN GROUP (ORDER BY c.days), w.week_end >= $6::date
+                  FROM w LEFT JOIN c USING (n)
+                 GROUP BY w.n, w.week_start, w.week_end ORDER BY w.n DESC
+                """,
+                [event.customerID, event.payer, event.baselineStart, event.currentEnd, event.cptGroup, event.currentStart]
+            )
+            let denialRate = event.driftType == "denial_rate"
+            let expected = reference.map { row in
+                RunReport.Week(
+                    start: row[0] ?? "",
+                    end: row[1] ?? "",
+                    decided: Int64(row[2] ?? "") ?? 0,
+                    value: (denialRate ? row[3] : row[4]).flatMap(Double.init),
+                    isCurrent: row[5] == "t"
+                )
+            }
+            #expect(weeks == expected, "\(event.payer) \(event.cptGroup) \(event.driftType)")
+            #expect(weeks.contains { $0.decided > 0 })
+        }
+        #expect(
+            try database.int("SELECT rows_loaded FROM driftline.uploads WHERE file_name = 'night-2.csv'") == 84,
+            "night 2 loaded (24 appeals, 60 new claims)"
+        )
+    }
+
     @Test func aCustomersReportHoldsThatCustomerAndNoOther() throws {
         let database = try TestDatabase()
         let workspace = try Workspace(stages: ["load", "drift", "report"])

@@ -3,7 +3,7 @@ import Foundation
 
 /// Gathers a ``RunReport`` from the database: the run and its checkpoints, each customer's uploads and rule
 /// counts, the drift events of the run's as-of date with their weekly series (aggregated here, in SQL, from
-/// `claims` by `decided_date`), and what the alerts stages did with them.
+/// the daily summary by `decided_date`), and what the alerts stages did with them.
 ///
 /// Every tenant table is read one customer at a time with the tenant set (``PGConnection/withTenant(_:_:)``),
 /// so row-level security keeps each customer's part to that customer; with `customer` given, no other
@@ -282,8 +282,13 @@ package enum RunReportStore {
     }
 
     /// Whole weeks ending at `to` and every 7 days before it, back to `from` (a partial first week is left
-    /// out): the decided claims of the triple
-    /// (by `decided_date`), their denial rate or median decision time. The caller has set the tenant.
+    /// out): the decided claims of the triple (by `decided_date`), their denial rate or median decision time.
+    /// The caller has set the tenant.
+    ///
+    /// Read from the daily summary the drift stage counted the events from (`decision_days`, brought up to date
+    /// by each drift run), one range of its primary key: each cell is expanded into its `decided` claims (the
+    /// first `denied` of them denied), so the median is `percentile_cont` over the same decision days a
+    /// `GROUP BY` of the claims would see (`RunReportTests`, against the claims themselves).
     private static func weeks(
         customerID: String,
         payer: String,
@@ -300,13 +305,13 @@ package enum RunReportStore {
                 SELECT n, ($4::date - 7 * n - 6) AS week_start, ($4::date - 7 * n) AS week_end
                   FROM generate_series(0, ($4::date - $3::date + 1) / 7 - 1) AS n
             ), c AS (
-                SELECT ($4::date - decided_date) / 7 AS n, outcome, decided_date - submitted_date AS days
-                  FROM driftline.claims
-                 WHERE customer_id = $1 AND payer = $2 AND coalesce(cpt_group, '') = $5
-                   AND decided_date BETWEEN $3::date AND $4::date AND outcome IN ('paid', 'denied')
+                SELECT ($4::date - s.decided_date) / 7 AS n, k <= s.denied AS denied, s.days
+                  FROM driftline.decision_days AS s CROSS JOIN LATERAL generate_series(1, s.decided) AS k
+                 WHERE s.customer_id = $1 AND s.decided_date BETWEEN $3::date AND $4::date
+                   AND s.payer = $2 AND s.cpt_group = $5
             )
-            SELECT w.week_start::text, w.week_end::text, count(c.outcome),
-                   (count(*) FILTER (WHERE c.outcome = 'denied'))::float8 / nullif(count(c.outcome), 0),
+            SELECT w.week_start::text, w.week_end::text, count(c.days),
+                   (count(*) FILTER (WHERE c.denied))::float8 / nullif(count(c.days), 0),
                    percentile_cont(0.5) WITHIN GROUP (ORDER BY c.days),
                    w.week_end >= $6::date
               FROM w LEFT JOIN c USING (n)

@@ -1,0 +1,12 @@
+-- driftline: no-transaction
+-- driftline: backward-compatible
+-- No transaction (DROP INDEX CONCURRENTLY), safe to run again. An older binary keeps working: its run report reads
+-- the weekly series from claims along the customer's primary-key range instead, and the drift functions of 0004
+-- and 0010 (binaries before 0014) scan a customer's claims instead of the BRIN's ranges: slower, the same results.
+--
+-- The drift design's BRIN on claims (decided_date) goes (issue 11's load budget). It was there for the windows'
+-- reads before the daily summary (0014) and, since, for the run report's weekly charts alone, which now read
+-- decision_days. On PostgreSQL 15 every inserted row pays the BRIN's insert (its metapage and revmap read for each
+-- row): over alternating first loads of a 1M-row upload, the server's CPU was 5.67 s with it against 5.11 s
+-- without (+11%, 4 pairs), and it makes each pending -> decided update of a claim a non-HOT one.
+DROP INDEX CONCURRENTLY IF EXISTS driftline.claims_decided_brin;
