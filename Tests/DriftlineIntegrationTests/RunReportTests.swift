@@ -232,7 +232,10 @@ struct RunReportTests {
                   FROM w LEFT JOIN c USING (n)
                  GROUP BY w.n, w.week_start, w.week_end ORDER BY w.n DESC
                 """,
-                [event.customerID, event.payer, event.baselineStart, event.currentEnd, event.cptGroup, event.currentStart]
+                [
+                    event.customerID, event.payer, event.baselineStart, event.currentEnd, event.cptGroup,
+                    event.currentStart,
+                ]
             )
             let denialRate = event.driftType == "denial_rate"
             let expected = reference.map { row in
