@@ -109,12 +109,12 @@ package enum DriftStore {
     /// the stored rows of every event given, in key order (the ones stored before keep their run id, values
     /// and `created_at`).
     ///
-    /// One call of `driftline.drift_events_store` (migration 0012): for each customer in ascending order it sets
-    /// the transaction's tenant to that customer, locks the customer row (`FOR KEY SHARE`, the lock the foreign
-    /// key takes anyway), then inserts the customer's events in ascending key order with `ON CONFLICT DO
-    /// NOTHING`. That is the documented lock order (customer → drift event, by ascending key) as one global
-    /// order, so two processes inserting the same events wait for each other on the first one instead of
-    /// deadlocking.
+    /// One call of `driftline.drift_events_store` (migrations 0012 and 0021): for each customer in ascending
+    /// order it sets the transaction's tenant to that customer, locks the customer row (`FOR KEY SHARE`, the
+    /// lock the foreign key takes anyway), then inserts the customer's events in ascending key order with `ON
+    /// CONFLICT DO NOTHING`, and reads back only the events the insert skipped. That is the documented lock
+    /// order (customer → drift event, by ascending key) as one global order, so two processes inserting the
+    /// same events wait for each other on the first one instead of deadlocking.
     ///
     /// Call it inside a transaction that may take the pipeline's role (``PGConnection/withTenant(_:_:)``): the
     /// function changes the tenant of that transaction, customer after customer, and leaves the last one set.

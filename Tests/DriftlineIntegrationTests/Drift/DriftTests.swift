@@ -204,6 +204,58 @@ struct DriftTests {
         print("drift detection delay: " + delays.joined(separator: "; "))
     }
 
+    /// The store inserts what is new and returns what was stored before as it was stored, within one customer
+    /// as across customers (migration 0021 reads back only the events its insert skipped).
+    @Test func storeInsertsTheNewEventsAndReturnsTheStoredOnesUnchanged() throws {
+        let fixture = try DriftFixture.get()
+        let database = fixture.database
+        let ends = ["2030-01-31", "2030-02-28"]
+        let cleanup = "DELETE FROM driftline.drift_events WHERE current_end >= '\(ends[0])'"
+        try database.connect().execute(cleanup, operation: "test reset")
+        defer { _ = try? database.connect().execute(cleanup, operation: "test cleanup") }
+        // A real event of each of two customers, moved to two window ends of their own: two events a customer.
+        let firsts = Dictionary(grouping: fixture.stageEvents, by: \.customerID).compactMap { $0.value.first }
+            .sorted { $0.key < $1.key }.prefix(2)
+        try #require(firsts.count == 2, "the fixture's stage found events of two customers")
+        let events = firsts.flatMap { event in
+            ends.map { end in
+                var moved = event
+                moved.eventID = nil
+                moved.createdAt = nil
+                moved.runID = nil
+                moved.currentEnd = end
+                return moved
+            }
+        }
+
+        func store(_ records: [DriftEventRecord]) throws -> (inserted: Int, stored: [DriftEventRecord]) {
+            let connection = try database.connect()
+            return try connection.withTenant(records.map(\.customerID).min()!) {
+                try DriftStore.insert(records, on: connection)
+            }
+        }
+        // One event of each customer first; then all four, the first two with other values.
+        let first = try store([events[0], events[2]])
+        #expect(first.inserted == 2)
+        #expect(first.stored.map(\.key) == [events[0].key, events[2].key])
+        #expect(first.stored.allSatisfy { $0.eventID != nil && $0.createdAt != nil })
+        var changed = events
+        changed[0].currentValue += 0.5
+        changed[2].pValue = 0.5
+        let second = try store(changed.reversed())
+        #expect(second.inserted == 2)
+        #expect(second.stored.map(\.key) == events.map(\.key).sorted())
+        let stored = Dictionary(uniqueKeysWithValues: second.stored.map { ($0.key, $0) })
+        for earlier in first.stored { #expect(stored[earlier.key] == earlier, "a stored event changed") }
+        #expect(stored[events[1].key]?.currentValue == events[1].currentValue)
+        let count = "SELECT count(*) FROM driftline.drift_events WHERE current_end >= '\(ends[0])'"
+        #expect(try database.scalar(count) == "4")
+        // All of them again: nothing inserted, everything returned as stored.
+        let third = try store(events)
+        #expect(third.inserted == 0)
+        #expect(third.stored == second.stored)
+    }
+
     @Test func twoConcurrentProcessesStoreEachEventOnceWithoutDeadlock() throws {
         let fixture = try DriftFixture.get()
         try fixture.database.connect().execute("DELETE FROM driftline.drift_events", operation: "test reset")
