@@ -9,7 +9,8 @@
 #                merge into driftline.claims, upload bookkeeping, report stage.
 #      Both start from an empty table (TRUNCATE + CHECKPOINT, untimed). Wall time of each run; peak RSS
 #      of driftline (`/usr/bin/time -f %M`); the server's CPU over the run (every PostgreSQL process, from
-#      /proc: steadier than wall time on a shared VM). Median of BENCH_RUNS runs each.
+#      /proc: steadier than wall time on a shared VM) and the WAL it wrote (pg_current_wal_insert_lsn before
+#      and after: the same rows give the same bytes whatever the VM's speed). Median of BENCH_RUNS runs each.
 #   1b. A customer's own export format (issue 9): the BENCH_MAPPED_ROWS file in the realistic style
 #      (`samples generate --style realistic`: payer aliases, 0.00 on pending claims) against the same
 #      claims in the mapped style (`--style mapped`: Windows-1252, '|', the customer's header names,
@@ -113,7 +114,7 @@ cleanup() {
 trap cleanup EXIT
 
 RAW=$OUT/runs.tsv
-printf 'what\trows\trun\tseconds\tpeak_rss_kib\texit\tcpu_seconds\tserver_cpu_seconds\n' >"$RAW"
+printf 'what\trows\trun\tseconds\tpeak_rss_kib\texit\tcpu_seconds\tserver_cpu_seconds\twal_bytes\n' >"$RAW"
 
 now() { date +%s.%N; }
 # user + system CPU seconds of the process /usr/bin/time measured (less noisy than wall time on a shared machine)
@@ -189,22 +190,28 @@ run_psql() { # file rows run [label]
     columns=$(head -1 "$file")
     sql "TRUNCATE bench.claims_copy" >/dev/null
     sql "CHECKPOINT" >/dev/null
-    local start end status=0 cpu0 cpu1
+    local start end status=0 cpu0 cpu1 wal0 wal1
     cpu0=$(server_cpu)
+    wal0=$(wal_lsn)
     start=$(now)
     "${PSQL[@]}" -c "\\copy bench.claims_copy ($columns) FROM '$file' WITH (FORMAT csv, HEADER true)" \
         >"$WORK/psql.log" 2>&1 || status=$?
     end=$(now)
     cpu1=$(server_cpu)
+    wal1=$(wal_lsn)
     [[ $status == 0 ]] || { cat "$WORK/psql.log" >&2; die "psql \\copy failed"; }
     local loaded
     loaded=$(sql "SELECT count(*) FROM bench.claims_copy")
     [[ $loaded == "$rows" ]] || note "psql run $run loaded $loaded rows, expected $rows"
-    printf '%s\t%s\t%s\t%s\t\t%s\t\t%s\n' "$label" "$rows" "$run" "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')" \
-        "$status" "$(cpu_delta "$cpu0" "$cpu1")" >>"$RAW"
+    printf '%s\t%s\t%s\t%s\t\t%s\t\t%s\t%s\n' "$label" "$rows" "$run" "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')" \
+        "$status" "$(cpu_delta "$cpu0" "$cpu1")" "$(wal_delta "$wal0" "$wal1")" >>"$RAW"
 }
 
 cpu_delta() { [[ -n $1 && -n $2 ]] && awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", b - a}'; }
+# The server's WAL insert position, and the bytes written between two of them: what a load writes, whatever the
+# VM's speed (the same rows give the same WAL, give or take autovacuum and a checkpoint's full-page images).
+wal_lsn() { sql "SELECT pg_current_wal_insert_lsn()"; }
+wal_delta() { sql "SELECT pg_wal_lsn_diff('$2', '$1')::bigint"; }
 
 run_driftline() { # file rows run [label]
     local file=$1 rows=$2 run=$3 label=${4:-driftline} customer
@@ -215,14 +222,16 @@ run_driftline() { # file rows run [label]
     mkdir -p "$WS/inbox/$customer"
     cp "$file" "$WS/inbox/$customer/"
     touch -d '2 minutes ago' "$WS/inbox/$customer/$(basename "$file")"
-    local start end status=0 cpu0 cpu1
+    local start end status=0 cpu0 cpu1 wal0 wal1
     cpu0=$(server_cpu)
+    wal0=$(wal_lsn)
     start=$(now)
     (cd "$WS" && "$TIME" -f '%e %M %U %S' -o "$WORK/time.out" \
         "$BIN" run --pipeline bench.yaml --as-of "$AS_OF" --settle-seconds 0 >"$WORK/run.out" 2>"$WORK/run.err") ||
         status=$?
     end=$(now)
     cpu1=$(server_cpu)
+    wal1=$(wal_lsn)
     local summary rss
     summary=$(grep '^run ' "$WORK/run.out" || true)
     rss=$(tail -1 "$WORK/time.out" | awk '{print $2}')
@@ -235,9 +244,9 @@ run_driftline() { # file rows run [label]
     local loaded
     loaded=$(sql "SELECT count(*) FROM driftline.claims")
     [[ $loaded == "$rows" ]] || note "driftline run $run: driftline.claims holds $loaded rows, expected $rows"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$rows" "$run" \
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$rows" "$run" \
         "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')" "$rss" "$status" "$(cpu_of "$WORK/time.out")" \
-        "$(cpu_delta "$cpu0" "$cpu1")" >>"$RAW"
+        "$(cpu_delta "$cpu0" "$cpu1")" "$(wal_delta "$wal0" "$wal1")" >>"$RAW"
 }
 
 run_validate() { # file rows set run
@@ -638,6 +647,15 @@ sql "DROP SCHEMA bench CASCADE" >/dev/null
             }'
         done
     fi
+    for rows in $ROWS_LIST; do
+        awk -v r="$rows" -v p="$(raw psql "$rows" 9 | median)" -v d="$(raw driftline "$rows" 9 | median)" \
+            -v n="$(raw driftline-noindex "$rows" 9 | median)" 'BEGIN {
+            if (p == "nan" || d == "nan") exit
+            printf "  WAL written, %d rows (median): psql %.1f MB, driftline %.1f MB (%+.1f%%)", r, p / 1e6, d / 1e6, (d / p - 1) * 100
+            if (n != "nan") printf "; without the drift indexes %.1f MB: they add %+.2f%%", n / 1e6, (d / n - 1) * 100
+            printf "\n"
+        }'
+    done
     if [[ $INDEX_AB == 1 ]]; then
         for rows in $ROWS_LIST; do
             awk -v r="$rows" -v with="$(raw driftline "$rows" 4 | median)" -v without="$(raw driftline-noindex "$rows" 4 | median)" \
