@@ -23,7 +23,9 @@
 #   3. Load cost of the drift indexes (issue 11): with BENCH_INDEX_AB=1, every load run of step 1 has one more
 #      driftline run with BENCH_DRIFT_INDEX (claims_later_upload_idx) dropped (re-created,
 #      untimed, afterwards with BENCH_DRIFT_INDEX_SQL), after the run with them in odd runs, before it in even
-#      ones: with vs without, in wall time and in the server's CPU.
+#      ones: with vs without, in wall time and in the server's CPU. With BENCH_DRIFT_AB=1, each update night
+#      (issue 14, below) is loaded once more without everything the drift design adds to a load that updates
+#      claims (that index dropped, the retraction trigger on claims disabled), in the same alternating order.
 #   4. Drift (issue 11): for each row count in BENCH_DRIFT_ROWS, that many claims (`samples generate --drift`,
 #      BENCH_DRIFT_CUSTOMERS customers, Pareto-sized, 560 days of decisions: service dates span ~2 years) are
 #      loaded through `driftline run`; with BENCH_DRIFT_LAYOUT=nightly (the default) the table is then rewritten
@@ -43,7 +45,7 @@
 #      BENCH_DRIFT_HISTORY_ROWS over 560 days, measured the same way.
 #
 # Environment: DATABASE_URL (required; the Makefile sets it), BENCH_RUNS (3), BENCH_ROWS ("1000000 4000000"; "" = none),
-# BENCH_INDEX_AB (0), BENCH_DRIFT_ROWS ("5000000 20000000"; "" = none), BENCH_DRIFT_CUSTOMERS (300),
+# BENCH_INDEX_AB (0), BENCH_DRIFT_AB (0), BENCH_DRIFT_ROWS ("5000000 20000000"; "" = none), BENCH_DRIFT_CUSTOMERS (300),
 # BENCH_DRIFT_HISTORY_ROWS (5000000; "" = none), BENCH_DRIFT_LAYOUT (nightly | upload),
 # BENCH_DRIFT_DATA (a folder that keeps the generated drift data between benchmarks; default: under bench-out/work),
 # BENCH_DRIFT_BASELINE_BIN (another driftline binary whose `drift` is timed alternately too, e.g. main's),
@@ -74,6 +76,7 @@ DRIFT_LAYOUT=${BENCH_DRIFT_LAYOUT:-nightly}
 [[ $DRIFT_LAYOUT == nightly || $DRIFT_LAYOUT == upload ]] || die "BENCH_DRIFT_LAYOUT must be nightly or upload"
 DRIFT_CUSTOMERS=${BENCH_DRIFT_CUSTOMERS:-300}
 INDEX_AB=${BENCH_INDEX_AB:-0}
+DRIFT_AB=${BENCH_DRIFT_AB:-0}
 SEED=${BENCH_SEED:-7}
 AS_OF=2026-11-21
 OUT=$ROOT/bench-out
@@ -371,24 +374,28 @@ fi
 #                bench.claims_copy (the same 14 columns, constraints and indexes);
 #   psql-copy  — a plain `\copy` of the same file into an empty bench.claims_copy (night2 only).
 load_inbox() { # file label rows run: `driftline run` over an inbox holding file (claims are NOT reset)
-    local file=$1 label=$2 rows=$3 run=$4 customer=$5 start end status=0
+    local file=$1 label=$2 rows=$3 run=$4 customer=$5 start end status=0 cpu0 cpu1 wal0 wal1
     rm -rf "$WS/inbox" "$WS/archive" "$WS/rejected" "$WS/metrics"
     mkdir -p "$WS/inbox/$customer"
     cp "$file" "$WS/inbox/$customer/$label-$run.csv"
     touch -d '2 minutes ago' "$WS/inbox/$customer/$label-$run.csv"
+    cpu0=$(server_cpu)
+    wal0=$(wal_lsn)
     start=$(now)
     (cd "$WS" && "$TIME" -f '%e %M %U %S' -o "$WORK/time.out" \
         "$BIN" run --pipeline bench.yaml --as-of "$AS_OF" --settle-seconds 0 >"$WORK/run.out" 2>"$WORK/run.err") ||
         status=$?
     end=$(now)
+    cpu1=$(server_cpu)
+    wal1=$(wal_lsn)
     if [[ $status != 0 ]]; then
         tail -20 "$WORK/run.err" >&2
         die "driftline run ($label) exited $status: $(grep '^run ' "$WORK/run.out" || true)"
     fi
     [[ $label == night1 ]] && return 0
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$rows" "$run" \
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$rows" "$run" \
         "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')" "$(tail -1 "$WORK/time.out" | awk '{print $2}')" \
-        "$status" "$(cpu_of "$WORK/time.out")" >>"$RAW"
+        "$status" "$(cpu_of "$WORK/time.out")" "$(cpu_delta "$cpu0" "$cpu1")" "$(wal_delta "$wal0" "$wal1")" >>"$RAW"
     UPDATE_SUMMARY[$label]=$(grep '^run ' "$WORK/run.out" || true)
 }
 
@@ -414,6 +421,22 @@ PSQL
         "$status" >>"$RAW"
 }
 
+# With BENCH_DRIFT_AB=1, each night is loaded once more without what the drift design adds to an update night
+# (issue 11's load budget): the upload index (dropped) and the retraction trigger on updates of decided claims
+# (disabled); both are back before the next run. Labelled <night>-nodrift.
+load_night_without_drift() { # night label rows run customer
+    reset_claims
+    load_inbox "$NIGHT1" night1 "$3" "$4" "$5"
+    for index in $DRIFT_INDEXES; do sql "DROP INDEX driftline.$index" >/dev/null; done
+    sql "ALTER TABLE driftline.claims DISABLE TRIGGER claims_retract_decision" >/dev/null
+    sql "VACUUM ANALYZE driftline.claims" >/dev/null
+    sql "CHECKPOINT" >/dev/null
+    load_inbox "$1" "$2-nodrift" "$3" "$4" "$5"
+    sql "ALTER TABLE driftline.claims ENABLE TRIGGER claims_retract_decision" >/dev/null
+    reset_claims
+    sql "$DRIFT_INDEX_SQL" >/dev/null
+}
+
 declare -A UPDATE_SUMMARY
 if [[ -n $UPDATE_ROWS ]]; then
     stored=$(generate "$UPDATE_ROWS")
@@ -431,12 +454,19 @@ if [[ -n $UPDATE_ROWS ]]; then
     note "update nights: $UPDATE_ROWS rows on top of $UPDATE_ROWS stored ($UPDATE_SHARE updates), $RUNS runs each, alternating"
     for ((run = 1; run <= RUNS; run++)); do
         for label in night2 updates; do
+            # The A/B alternates its order: without the drift design first in even runs, last in odd ones.
+            if [[ $DRIFT_AB == 1 && $((run % 2)) == 0 ]]; then
+                load_night_without_drift "$nights/$label.csv" "$label" "$UPDATE_ROWS" "$run" "$customer"
+            fi
             reset_claims
             load_inbox "$NIGHT1" night1 "$UPDATE_ROWS" "$run" "$customer"
             sql "VACUUM ANALYZE driftline.claims" >/dev/null
             sql "CHECKPOINT" >/dev/null
             load_inbox "$nights/$label.csv" "$label" "$UPDATE_ROWS" "$run" "$customer"
             psql_merge "$nights/$label.csv" "$label" "$UPDATE_ROWS" "$run"
+            if [[ $DRIFT_AB == 1 && $((run % 2)) == 1 ]]; then
+                load_night_without_drift "$nights/$label.csv" "$label" "$UPDATE_ROWS" "$run" "$customer"
+            fi
         done
         run_psql "$nights/night2.csv" "$UPDATE_ROWS" "$run" psql-copy-night2
         note "  run $run: night2 driftline $(raw night2 "$UPDATE_ROWS" 4 | tail -1)s, psql merge $(raw psql-merge-night2 "$UPDATE_ROWS" 4 | tail -1)s, psql copy $(raw psql-copy-night2 "$UPDATE_ROWS" 4 | tail -1)s; all updates driftline $(raw updates "$UPDATE_ROWS" 4 | tail -1)s, psql merge $(raw psql-merge-updates "$UPDATE_ROWS" 4 | tail -1)s"
@@ -697,6 +727,21 @@ sql "DROP SCHEMA bench CASCADE" >/dev/null
         awk -v c="$(raw psql-copy-night2 "$UPDATE_ROWS" 4 | median)" -v cr="$(raw psql-copy-night2 "$UPDATE_ROWS" 4 | spread)" 'BEGIN {
             printf "  psql plain \\copy of night2 into an empty table: %.2f s [%s]\n", c, cr
         }'
+        for label in night2 updates; do
+            awk -v l="$label" -v d="$(raw "$label" "$UPDATE_ROWS" 4 | median)" -v n="$(raw "$label-nodrift" "$UPDATE_ROWS" 4 | median)" \
+                -v dc="$(raw "$label" "$UPDATE_ROWS" 8 | median)" -v nc="$(raw "$label-nodrift" "$UPDATE_ROWS" 8 | median)" \
+                -v dw="$(raw "$label" "$UPDATE_ROWS" 9 | median)" -v nw="$(raw "$label-nodrift" "$UPDATE_ROWS" 9 | median)" \
+                -v dr="$(raw "$label" "$UPDATE_ROWS" 4 | spread)" -v nr="$(raw "$label-nodrift" "$UPDATE_ROWS" 4 | spread)" \
+                -v ps="$(raw "psql-merge-$label" "$UPDATE_ROWS" 4 | median)" 'BEGIN {
+                if (dw != "nan") printf "  %s: server CPU %.2f s, WAL %.1f MB", l, dc, dw / 1e6
+                if (n != "nan") {
+                    printf "; without the drift design (upload index dropped, retraction trigger disabled) %.2f s [%s] against %.2f s [%s]", n, nr, d, dr
+                    printf ", server CPU %.2f s, WAL %.1f MB: the design adds %+.1f%% time, %+.1f%% server CPU, %+.1f%% WAL", nc, nw / 1e6, (d / n - 1) * 100, (dc / nc - 1) * 100, (dw / nw - 1) * 100
+                    printf "; ratio to the psql merge %.2f with, %.2f without", ps / d, ps / n
+                }
+                if (dw != "nan") printf "\n"
+            }'
+        done
         echo "  night2: ${UPDATE_SUMMARY[night2]:-}"
         echo "  updates: ${UPDATE_SUMMARY[updates]:-}"
         echo
