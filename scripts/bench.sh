@@ -21,7 +21,7 @@
 #      BENCH_VALIDATE_RUNS times each. Reported as the fastest run (the one least disturbed by neighbours on
 #      a shared machine) and the median.
 #   3. Load cost of the drift indexes (issue 11): with BENCH_INDEX_AB=1, every load run of step 1 has one more
-#      driftline run with BENCH_DRIFT_INDEX (claims_later_upload_idx) dropped (re-created,
+#      driftline run with BENCH_DRIFT_INDEX (claims_decided_upload_idx) dropped (re-created,
 #      untimed, afterwards with BENCH_DRIFT_INDEX_SQL), after the run with them in odd runs, before it in even
 #      ones: with vs without, in wall time and in the server's CPU. With BENCH_DRIFT_AB=1, each update night
 #      (issue 14, below) is loaded once more without everything the drift design adds to a load that updates
@@ -295,11 +295,11 @@ validate_runs() { # file rows
     done
 }
 
-# The drift design's index on claims, as 0017_claims_upload_partial_index.sql creates it (the drift summary's
-# refresh: the uploads after a customer's first); step 3 drops and re-creates it. (0004's BRIN on decided_date,
+# The drift design's index on claims, as 0022_claims_decided_upload_index.sql creates it (the drift summary's
+# refresh: the decided claims of the uploads after a customer's first); step 3 drops and re-creates it. (0004's BRIN on decided_date,
 # the other one until 0020 dropped it, can be tried again with BENCH_DRIFT_INDEX and BENCH_DRIFT_INDEX_SQL.)
-DRIFT_INDEXES=${BENCH_DRIFT_INDEX:-"claims_later_upload_idx"}
-DRIFT_INDEX_SQL=${BENCH_DRIFT_INDEX_SQL:-"CREATE INDEX claims_later_upload_idx ON driftline.claims (upload_id) WHERE first_load IS NULL"}
+DRIFT_INDEXES=${BENCH_DRIFT_INDEX:-"claims_decided_upload_idx"}
+DRIFT_INDEX_SQL=${BENCH_DRIFT_INDEX_SQL:-"CREATE INDEX claims_decided_upload_idx ON driftline.claims (upload_id) WHERE first_load IS NULL AND outcome <> 'pending'"}
 for index in $DRIFT_INDEXES; do
     sql "SELECT 1 FROM pg_indexes WHERE schemaname = 'driftline' AND indexname = '$index'" | grep -q 1 ||
         die "driftline.$index is missing (driftline db migrate)"
