@@ -193,21 +193,19 @@ run_psql() { # file rows run [label]
     columns=$(head -1 "$file")
     sql "TRUNCATE bench.claims_copy" >/dev/null
     sql "CHECKPOINT" >/dev/null
-    local start end status=0 cpu0 cpu1 wal0 wal1
-    cpu0=$(server_cpu)
-    wal0=$(wal_lsn)
+    local start end status=0 mark server
+    mark=$(server_mark)
     start=$(now)
     "${PSQL[@]}" -c "\\copy bench.claims_copy ($columns) FROM '$file' WITH (FORMAT csv, HEADER true)" \
         >"$WORK/psql.log" 2>&1 || status=$?
     end=$(now)
-    cpu1=$(server_cpu)
-    wal1=$(wal_lsn)
+    server=$(server_since "$mark")
     [[ $status == 0 ]] || { cat "$WORK/psql.log" >&2; die "psql \\copy failed"; }
     local loaded
     loaded=$(sql "SELECT count(*) FROM bench.claims_copy")
     [[ $loaded == "$rows" ]] || note "psql run $run loaded $loaded rows, expected $rows"
-    printf '%s\t%s\t%s\t%s\t\t%s\t\t%s\t%s\n' "$label" "$rows" "$run" "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')" \
-        "$status" "$(cpu_delta "$cpu0" "$cpu1")" "$(wal_delta "$wal0" "$wal1")" >>"$RAW"
+    printf '%s\t%s\t%s\t%s\t\t%s\t\t%s\n' "$label" "$rows" "$run" "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')" \
+        "$status" "$server" >>"$RAW"
 }
 
 cpu_delta() { [[ -n $1 && -n $2 ]] && awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", b - a}'; }
@@ -215,6 +213,15 @@ cpu_delta() { [[ -n $1 && -n $2 ]] && awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2
 # VM's speed (the same rows give the same WAL, give or take autovacuum and a checkpoint's full-page images).
 wal_lsn() { sql "SELECT pg_current_wal_insert_lsn()"; }
 wal_delta() { sql "SELECT pg_wal_lsn_diff('$2', '$1')::bigint"; }
+# The server's CPU and WAL position now ("cpu lsn"); server_since MARK prints the server CPU seconds and the WAL
+# bytes since MARK, tab-separated (the runs.tsv columns server_cpu_seconds and wal_bytes).
+server_mark() { echo "$(server_cpu) $(wal_lsn)"; }
+server_since() {
+    local cpu0 wal0
+    read -r cpu0 wal0 <<<"$1"
+    [[ -n $wal0 ]] || { wal0=$cpu0; cpu0=; }  # no server CPU column (server_cpu empty)
+    printf '%s\t%s' "$(cpu_delta "$cpu0" "$(server_cpu)")" "$(wal_delta "$wal0" "$(wal_lsn)")"
+}
 
 run_driftline() { # file rows run [label]
     local file=$1 rows=$2 run=$3 label=${4:-driftline} customer
@@ -225,16 +232,14 @@ run_driftline() { # file rows run [label]
     mkdir -p "$WS/inbox/$customer"
     cp "$file" "$WS/inbox/$customer/"
     touch -d '2 minutes ago' "$WS/inbox/$customer/$(basename "$file")"
-    local start end status=0 cpu0 cpu1 wal0 wal1
-    cpu0=$(server_cpu)
-    wal0=$(wal_lsn)
+    local start end status=0 mark server
+    mark=$(server_mark)
     start=$(now)
     (cd "$WS" && "$TIME" -f '%e %M %U %S' -o "$WORK/time.out" \
         "$BIN" run --pipeline bench.yaml --as-of "$AS_OF" --settle-seconds 0 >"$WORK/run.out" 2>"$WORK/run.err") ||
         status=$?
     end=$(now)
-    cpu1=$(server_cpu)
-    wal1=$(wal_lsn)
+    server=$(server_since "$mark")
     local summary rss
     summary=$(grep '^run ' "$WORK/run.out" || true)
     rss=$(tail -1 "$WORK/time.out" | awk '{print $2}')
@@ -247,9 +252,9 @@ run_driftline() { # file rows run [label]
     local loaded
     loaded=$(sql "SELECT count(*) FROM driftline.claims")
     [[ $loaded == "$rows" ]] || note "driftline run $run: driftline.claims holds $loaded rows, expected $rows"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$rows" "$run" \
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$rows" "$run" \
         "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')" "$rss" "$status" "$(cpu_of "$WORK/time.out")" \
-        "$(cpu_delta "$cpu0" "$cpu1")" "$(wal_delta "$wal0" "$wal1")" >>"$RAW"
+        "$server" >>"$RAW"
 }
 
 run_validate() { # file rows set run
@@ -296,8 +301,9 @@ validate_runs() { # file rows
 }
 
 # The drift design's index on claims, as 0022_claims_decided_upload_index.sql creates it (the drift summary's
-# refresh: the decided claims of the uploads after a customer's first); step 3 drops and re-creates it. (0004's BRIN on decided_date,
-# the other one until 0020 dropped it, can be tried again with BENCH_DRIFT_INDEX and BENCH_DRIFT_INDEX_SQL.)
+# refresh: the decided claims of the uploads after a customer's first); step 3 drops and re-creates it. (0004's
+# BRIN on decided_date, the other one until 0020 dropped it, can be tried again with BENCH_DRIFT_INDEX and
+# BENCH_DRIFT_INDEX_SQL.)
 DRIFT_INDEXES=${BENCH_DRIFT_INDEX:-"claims_decided_upload_idx"}
 DRIFT_INDEX_SQL=${BENCH_DRIFT_INDEX_SQL:-"CREATE INDEX claims_decided_upload_idx ON driftline.claims (upload_id) WHERE first_load IS NULL AND outcome <> 'pending'"}
 for index in $DRIFT_INDEXES; do
@@ -374,28 +380,26 @@ fi
 #                bench.claims_copy (the same 14 columns, constraints and indexes);
 #   psql-copy  — a plain `\copy` of the same file into an empty bench.claims_copy (night2 only).
 load_inbox() { # file label rows run: `driftline run` over an inbox holding file (claims are NOT reset)
-    local file=$1 label=$2 rows=$3 run=$4 customer=$5 start end status=0 cpu0 cpu1 wal0 wal1
+    local file=$1 label=$2 rows=$3 run=$4 customer=$5 start end status=0 mark server
     rm -rf "$WS/inbox" "$WS/archive" "$WS/rejected" "$WS/metrics"
     mkdir -p "$WS/inbox/$customer"
     cp "$file" "$WS/inbox/$customer/$label-$run.csv"
     touch -d '2 minutes ago' "$WS/inbox/$customer/$label-$run.csv"
-    cpu0=$(server_cpu)
-    wal0=$(wal_lsn)
+    mark=$(server_mark)
     start=$(now)
     (cd "$WS" && "$TIME" -f '%e %M %U %S' -o "$WORK/time.out" \
         "$BIN" run --pipeline bench.yaml --as-of "$AS_OF" --settle-seconds 0 >"$WORK/run.out" 2>"$WORK/run.err") ||
         status=$?
     end=$(now)
-    cpu1=$(server_cpu)
-    wal1=$(wal_lsn)
+    server=$(server_since "$mark")
     if [[ $status != 0 ]]; then
         tail -20 "$WORK/run.err" >&2
         die "driftline run ($label) exited $status: $(grep '^run ' "$WORK/run.out" || true)"
     fi
     [[ $label == night1 ]] && return 0
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$rows" "$run" \
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$rows" "$run" \
         "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')" "$(tail -1 "$WORK/time.out" | awk '{print $2}')" \
-        "$status" "$(cpu_of "$WORK/time.out")" "$(cpu_delta "$cpu0" "$cpu1")" "$(wal_delta "$wal0" "$wal1")" >>"$RAW"
+        "$status" "$(cpu_of "$WORK/time.out")" "$server" >>"$RAW"
     UPDATE_SUMMARY[$label]=$(grep '^run ' "$WORK/run.out" || true)
 }
 
